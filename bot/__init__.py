@@ -1,0 +1,1 @@
+"""OneDrive for Slack: each person's own OneDrive in Slack, through Microsoft Graph."""

@@ -1,0 +1,1 @@
+"""Microsoft sign-in: the MSAL client, the consent flow and access tokens for a connection."""

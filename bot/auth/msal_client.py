@@ -1,0 +1,114 @@
+"""The one place that talks to MSAL, which is synchronous: every call runs in a worker thread.
+
+MSAL binds a token cache to an application object, so a light application is built per call
+around that connection's cache. All of them share one `requests` session and one discovery
+cache, so the authority's metadata is fetched once per process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from typing import Any
+
+import msal
+import requests
+
+from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+# Errors after which the stored refresh token can never work again: the person must sign in.
+# https://learn.microsoft.com/entra/identity-platform/reference-error-codes
+SIGN_IN_AGAIN_ERRORS = frozenset(
+    {"invalid_grant", "interaction_required", "consent_required", "login_required"}
+)
+
+# The scopes MSAL adds itself and rejects when a caller passes them.
+RESERVED_SCOPES = frozenset({"openid", "profile", "offline_access"})
+
+
+class MsalClient:
+    """Builds MSAL applications and runs their calls off the event loop."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._session = requests.Session()
+        if not os.environ.get("REQUESTS_CA_BUNDLE") and os.environ.get("SSL_CERT_FILE"):
+            # requests reads REQUESTS_CA_BUNDLE only; honour SSL_CERT_FILE like httpx does.
+            self._session.verify = os.environ["SSL_CERT_FILE"]
+        self._http_cache: dict[Any, Any] = {}
+        self.scopes = [scope for scope in settings.scopes if scope not in RESERVED_SCOPES]
+
+    def build(
+        self, cache: msal.SerializableTokenCache | None = None
+    ) -> msal.ConfidentialClientApplication:
+        settings = self._settings
+        return msal.ConfidentialClientApplication(
+            settings.ms_client_id,
+            client_credential=settings.ms_client_secret.get_secret_value(),
+            authority=settings.authority,
+            token_cache=cache,
+            http_client=self._session,
+            http_cache=self._http_cache,
+            timeout=15,
+            # Instance discovery asks a Microsoft host about the authority; with a
+            # non-Microsoft authority host it would send requests elsewhere.
+            instance_discovery=None if settings.is_microsoft_authority else False,
+        )
+
+    async def initiate_auth_code_flow(self, redirect_uri: str) -> dict[str, Any]:
+        def work() -> dict[str, Any]:
+            return self.build().initiate_auth_code_flow(
+                self.scopes, redirect_uri=redirect_uri, prompt="select_account"
+            )
+
+        return await asyncio.to_thread(work)
+
+    async def redeem_auth_code(
+        self, flow: dict[str, Any], auth_response: dict[str, str]
+    ) -> tuple[dict[str, Any], msal.SerializableTokenCache]:
+        """Redeem the code in the redirect; return MSAL's result and the filled cache."""
+
+        def work() -> tuple[dict[str, Any], msal.SerializableTokenCache]:
+            cache = msal.SerializableTokenCache()
+            app = self.build(cache)
+            try:
+                result = app.acquire_token_by_auth_code_flow(flow, auth_response)
+            except ValueError:
+                # MSAL raises on a state mismatch or a malformed flow.
+                result = {"error": "invalid_request", "error_description": "flow mismatch"}
+            except requests.RequestException as exc:
+                result = _network_error(exc)
+            return result, cache
+
+        return await asyncio.to_thread(work)
+
+    async def acquire_token_silent(
+        self, cache: msal.SerializableTokenCache, home_account_id: str
+    ) -> dict[str, Any] | None:
+        """Return MSAL's result for the account in the cache, refreshing it when needed.
+
+        None means the cache holds no usable account or refresh token.
+        """
+
+        def work() -> dict[str, Any] | None:
+            app = self.build(cache)
+            accounts = app.get_accounts()
+            account = next(
+                (a for a in accounts if a.get("home_account_id") == home_account_id), None
+            )
+            if account is None:
+                return None
+            try:
+                return app.acquire_token_silent_with_error(self.scopes, account)
+            except requests.RequestException as exc:
+                return _network_error(exc)
+
+        return await asyncio.to_thread(work)
+
+
+def _network_error(exc: requests.RequestException) -> dict[str, Any]:
+    """Turn a failed HTTP exchange with the identity platform into an MSAL-style error."""
+    return {"error": "network_error", "error_description": type(exc).__name__}

@@ -1,0 +1,1 @@
+"""Microsoft Graph: the HTTP client, its retry policy and typed drive items."""

@@ -1,0 +1,125 @@
+"""The use cases behind the slash command and the buttons, free of Slack types.
+
+Every operation acts for one Slack user with that user's own Microsoft connection.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from bot.auth.consent import ConsentService
+from bot.auth.tokens import AccessToken, TokenProvider
+from bot.errors import FileTooLarge, LinkScopeBlocked
+from bot.graph.client import GraphClient, SearchPage
+from bot.graph.items import DriveItem, ItemRef
+from bot.store.models import Connection
+from bot.store.queries import SlackUser, Store
+
+log = logging.getLogger(__name__)
+
+SEARCH_RESULTS = 10
+PICKER_CHOICES = 5
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What a file name or link points at: one item, several candidates, or nothing."""
+
+    item: DriveItem | None = None
+    candidates: list[DriveItem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SharingLink:
+    url: str
+    scope: str
+    scope_was_narrowed: bool
+
+
+def looks_like_link(target: str) -> bool:
+    return target.lower().startswith(("https://", "http://"))
+
+
+class OneDrive:
+    def __init__(
+        self,
+        store: Store,
+        tokens: TokenProvider,
+        consent: ConsentService,
+        graph: GraphClient,
+        fetch_max_bytes: int,
+    ) -> None:
+        self._store = store
+        self._tokens = tokens
+        self._consent = consent
+        self._graph = graph
+        self.fetch_max_bytes = fetch_max_bytes
+
+    async def connect_link(self, owner: SlackUser) -> str:
+        return await self._consent.create_link(owner)
+
+    async def status(self, owner: SlackUser) -> Connection | None:
+        return await self._store.get_connection(owner)
+
+    async def check_connection(self, owner: SlackUser) -> None:
+        """Confirm the stored sign-in still yields a token; raises ReconnectRequired if not."""
+        await self._tokens.get_access_token(owner)
+
+    async def disconnect(self, owner: SlackUser) -> bool:
+        removed = await self._store.delete_connection(owner)
+        log.info("disconnect: %s", "connection removed" if removed else "nothing stored")
+        return removed
+
+    async def search(self, owner: SlackUser, text: str) -> SearchPage:
+        token = await self._tokens.get_access_token(owner)
+        return await self._graph.search(token.token, text, top=SEARCH_RESULTS)
+
+    async def get_item(self, owner: SlackUser, ref: ItemRef) -> DriveItem:
+        token = await self._tokens.get_access_token(owner)
+        return await self._graph.get_item(token.token, ref)
+
+    async def resolve(self, owner: SlackUser, target: str) -> Resolution:
+        """Find the item a person means by a sharing link or by (part of) its name."""
+        token = await self._tokens.get_access_token(owner)
+        if looks_like_link(target):
+            return Resolution(item=await self._graph.get_shared_item(token.token, target))
+
+        page = await self._graph.search(token.token, target, top=SEARCH_RESULTS)
+        exact = [item for item in page.items if item.name.casefold() == target.casefold()]
+        if len(exact) == 1:
+            return Resolution(item=exact[0])
+        if len(page.items) == 1:
+            return Resolution(item=page.items[0])
+        return Resolution(candidates=(exact or page.items)[:PICKER_CHOICES])
+
+    async def create_sharing_link(self, owner: SlackUser, ref: ItemRef, edit: bool) -> SharingLink:
+        """Create a view or edit link with the widest scope the account allows.
+
+        Personal OneDrive only makes links for anyone; work and school accounts get links for
+        people in their organization.
+        """
+        token = await self._tokens.get_access_token(owner)
+        link_type = "edit" if edit else "view"
+        scope = _link_scope(token)
+        try:
+            url = await self._graph.create_link(token.token, ref, link_type, scope)
+            return SharingLink(url=url, scope=scope, scope_was_narrowed=False)
+        except LinkScopeBlocked:
+            if scope == "organization":
+                raise
+            log.info("anonymous links are blocked by policy; creating an organization link")
+            url = await self._graph.create_link(token.token, ref, link_type, "organization")
+            return SharingLink(url=url, scope="organization", scope_was_narrowed=True)
+
+    async def download(self, owner: SlackUser, item: DriveItem, dest: BinaryIO) -> int:
+        """Download a file into `dest` after checking it against the size limit."""
+        if item.size is not None and item.size > self.fetch_max_bytes:
+            raise FileTooLarge(item.name, item.size, self.fetch_max_bytes, item.web_url)
+        token = await self._tokens.get_access_token(owner)
+        return await self._graph.download(token.token, item.ref, dest, self.fetch_max_bytes)
+
+
+def _link_scope(token: AccessToken) -> str:
+    return "anonymous" if token.is_personal_account else "organization"

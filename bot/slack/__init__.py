@@ -1,0 +1,1 @@
+"""Slack glue: the Bolt app, command parsing, listeners and Block Kit builders."""

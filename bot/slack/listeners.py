@@ -1,0 +1,282 @@
+"""Listeners for the `/onedrive` command and the buttons in the app's replies.
+
+Each listener acks at once, then does the Graph work and answers through `response_url`
+(`respond`) or the Web API. A button always acts for the person who clicked it, with that
+person's own connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot import messages
+from bot.errors import BotError, NotConnected, NotInChannel, ReconnectRequired
+from bot.graph.items import DriveItem, ItemRef
+from bot.logs import log_context, new_error_id
+from bot.onedrive import OneDrive
+from bot.slack import blocks
+from bot.slack.commands import Command, parse
+from bot.slack.delivery import SlackDelivery
+from bot.store.queries import SlackUser
+
+log = logging.getLogger(__name__)
+
+Body = dict[str, Any]
+
+
+def register(app: AsyncApp, onedrive: OneDrive, delivery: SlackDelivery) -> None:
+    listeners = Listeners(onedrive, delivery)
+    app.command(messages.COMMAND)(listeners.handle_command)
+    app.action(blocks.SHARE_ACTION)(listeners.handle_share_button)
+    app.action(blocks.FETCH_ACTION)(listeners.handle_fetch_button)
+    app.action(blocks.OPEN_ACTION)(handle_link_button)
+    app.action(blocks.CONNECT_ACTION)(handle_link_button)
+
+
+async def handle_link_button(ack: AsyncAck) -> None:
+    """URL buttons open in the browser; Slack still sends the click, which needs an ack."""
+    await ack()
+
+
+def command_owner(body: Body) -> SlackUser:
+    return SlackUser(
+        team_id=str(body.get("team_id", "")),
+        user_id=str(body.get("user_id", "")),
+        enterprise_id=str(body.get("enterprise_id") or ""),
+    )
+
+
+def action_owner(body: Body) -> SlackUser:
+    """The person who clicked, never the author of the message the button sits in."""
+    user = body.get("user") or {}
+    team = body.get("team") or {}
+    enterprise = body.get("enterprise") or {}
+    return SlackUser(
+        team_id=str(team.get("id") or user.get("team_id") or ""),
+        user_id=str(user.get("id", "")),
+        enterprise_id=str(enterprise.get("id") or ""),
+    )
+
+
+def action_channel(body: Body) -> str:
+    channel = body.get("channel") or {}
+    container = body.get("container") or {}
+    return str(channel.get("id") or container.get("channel_id") or "")
+
+
+class Listeners:
+    def __init__(self, onedrive: OneDrive, delivery: SlackDelivery) -> None:
+        self._onedrive = onedrive
+        self._delivery = delivery
+
+    # entry points
+
+    async def handle_command(self, ack: AsyncAck, body: Body, respond: AsyncRespond) -> None:
+        command = parse(str(body.get("text", "")))
+        if command.name == "help":
+            await ack(text=messages.HELP, response_type="ephemeral")
+            return
+        if command.name not in _COMMANDS:
+            await ack(text=messages.unknown_command(command.name), response_type="ephemeral")
+            return
+        await ack()
+
+        owner = command_owner(body)
+        channel_id = str(body.get("channel_id", ""))
+        handler = _COMMANDS[command.name]
+        with log_context(team=owner.team_id, user=owner.user_id, request=body.get("trigger_id")):
+            log.info("command %s", command.name)
+            await self._guard(
+                owner, respond, lambda: handler(self, command, owner, channel_id, respond)
+            )
+
+    async def handle_share_button(self, ack: AsyncAck, body: Body, respond: AsyncRespond) -> None:
+        await ack()
+        await self._handle_item_button(body, respond, share=True)
+
+    async def handle_fetch_button(self, ack: AsyncAck, body: Body, respond: AsyncRespond) -> None:
+        await ack()
+        await self._handle_item_button(body, respond, share=False)
+
+    async def _handle_item_button(self, body: Body, respond: AsyncRespond, share: bool) -> None:
+        owner = action_owner(body)
+        channel_id = action_channel(body)
+        action = (body.get("actions") or [{}])[0]
+        with log_context(team=owner.team_id, user=owner.user_id, request=body.get("trigger_id")):
+            log.info("button %s", action.get("action_id"))
+            kind, _, encoded = str(action.get("value", "")).partition(":")
+            try:
+                ref = ItemRef.decode(encoded)
+            except ValueError:
+                log.warning("button value is not an item reference; ignored")
+                return
+
+            async def work() -> None:
+                item = await self._onedrive.get_item(owner, ref)
+                if share:
+                    await self._share_item(owner, item, kind == "edit", channel_id, respond)
+                else:
+                    await self._fetch_item(owner, item, channel_id, respond)
+
+            await self._guard(owner, respond, work)
+
+    # subcommands
+
+    async def _connect(
+        self, command: Command, owner: SlackUser, channel_id: str, respond: AsyncRespond
+    ) -> None:
+        connection = await self._onedrive.status(owner)
+        url = await self._onedrive.connect_link(owner)
+        if connection is None:
+            text = messages.connect_link(url)
+        else:
+            text = messages.ALREADY_CONNECTED.format(username=messages.escape(connection.username))
+        await _reply(respond, text, blocks.connect_blocks(text, url))
+
+    async def _status(
+        self, command: Command, owner: SlackUser, channel_id: str, respond: AsyncRespond
+    ) -> None:
+        connection = await self._onedrive.status(owner)
+        if connection is None:
+            raise NotConnected("status of a person with no connection")
+        await self._onedrive.check_connection(owner)
+        await _reply(respond, messages.status_connected(connection.username, connection.created_at))
+
+    async def _disconnect(
+        self, command: Command, owner: SlackUser, channel_id: str, respond: AsyncRespond
+    ) -> None:
+        removed = await self._onedrive.disconnect(owner)
+        await _reply(respond, messages.DISCONNECTED if removed else messages.NOTHING_TO_DISCONNECT)
+
+    async def _search(
+        self, command: Command, owner: SlackUser, channel_id: str, respond: AsyncRespond
+    ) -> None:
+        if not command.argument:
+            await _reply(respond, f"Tell me what to look for: `{messages.COMMAND} search <words>`.")
+            return
+        page = await self._onedrive.search(owner, command.argument)
+        if not page.items:
+            await _reply(respond, messages.no_results(command.argument))
+            return
+        header = messages.search_header(command.argument, len(page.items), page.has_more)
+        await _reply(respond, header, blocks.search_result_blocks(header, page.items))
+
+    async def _share(
+        self, command: Command, owner: SlackUser, channel_id: str, respond: AsyncRespond
+    ) -> None:
+        item = await self._resolve(command, owner, respond, blocks.SHARE_ACTION, "share")
+        if item is not None:
+            await self._share_item(owner, item, command.edit, channel_id, respond)
+
+    async def _fetch(
+        self, command: Command, owner: SlackUser, channel_id: str, respond: AsyncRespond
+    ) -> None:
+        item = await self._resolve(command, owner, respond, blocks.FETCH_ACTION, "upload")
+        if item is not None:
+            await self._fetch_item(owner, item, channel_id, respond)
+
+    # shared steps
+
+    async def _resolve(
+        self,
+        command: Command,
+        owner: SlackUser,
+        respond: AsyncRespond,
+        action_id: str,
+        verb: str,
+    ) -> DriveItem | None:
+        """Return the one item the argument names, or answer with a picker or a miss."""
+        if not command.argument:
+            await _reply(respond, messages.missing_argument(command.name))
+            return None
+        resolution = await self._onedrive.resolve(owner, command.argument)
+        if resolution.item is not None:
+            return resolution.item
+        if not resolution.candidates:
+            await _reply(respond, messages.no_results(command.argument))
+            return None
+        header = messages.pick_one(command.argument, verb)
+        picker = blocks.picker_blocks(header, resolution.candidates, action_id, command.edit)
+        await _reply(respond, header, picker)
+        return None
+
+    async def _share_item(
+        self, owner: SlackUser, item: DriveItem, edit: bool, channel_id: str, respond: AsyncRespond
+    ) -> None:
+        link = await self._onedrive.create_sharing_link(owner, item.ref, edit)
+        text = messages.shared_message(owner.user_id, item.name, link.url, edit)
+        try:
+            await self._delivery.post_message(channel_id, text)
+        except NotInChannel:
+            # response_url can post into a conversation the bot is not a member of.
+            log.info("bot cannot post in the channel; answering through response_url")
+            await respond(text=text, response_type="in_channel", replace_original=False)
+        if link.scope_was_narrowed:
+            await _reply(respond, messages.LINK_SCOPE_BLOCKED)
+
+    async def _fetch_item(
+        self, owner: SlackUser, item: DriveItem, channel_id: str, respond: AsyncRespond
+    ) -> None:
+        if item.is_folder:
+            await _reply(respond, messages.folder_not_supported(item.name))
+            return
+        if item.size is not None and item.size <= self._onedrive.fetch_max_bytes:
+            await _reply(respond, messages.fetch_started(item.name, item.size))
+        spool = await asyncio.to_thread(tempfile.TemporaryFile)
+        try:
+            size = await self._onedrive.download(owner, item, spool)
+            await self._delivery.upload_file(
+                channel_id,
+                spool,
+                item.name,
+                size,
+                messages.fetched_comment(owner.user_id, item.name),
+            )
+        finally:
+            await asyncio.to_thread(spool.close)
+
+    async def _guard(
+        self, owner: SlackUser, respond: AsyncRespond, work: Callable[[], Awaitable[None]]
+    ) -> None:
+        """Run a listener's work and turn every failure into an answer the person can use."""
+        try:
+            await work()
+        except (NotConnected, ReconnectRequired) as exc:
+            log.info("person must connect: %s", exc)
+            url = await self._onedrive.connect_link(owner)
+            await _reply(respond, exc.user_message, blocks.connect_blocks(exc.user_message, url))
+        except BotError as exc:
+            log.info("answered with %s: %s", type(exc).__name__, exc)
+            await _reply(respond, exc.user_message)
+        except Exception:
+            error_id = new_error_id()
+            log.exception("unexpected error (error id %s)", error_id)
+            await _reply(respond, messages.UNEXPECTED_ERROR.format(error_id=error_id))
+
+
+async def _reply(
+    respond: AsyncRespond, text: str, reply_blocks: list[dict[str, Any]] | None = None
+) -> None:
+    """Answer only the person who asked, as a new ephemeral message."""
+    try:
+        await respond(
+            text=text, blocks=reply_blocks, response_type="ephemeral", replace_original=False
+        )
+    except Exception:
+        log.exception("could not answer through response_url")
+
+
+_COMMANDS = {
+    "connect": Listeners._connect,
+    "status": Listeners._status,
+    "disconnect": Listeners._disconnect,
+    "search": Listeners._search,
+    "share": Listeners._share,
+    "fetch": Listeners._fetch,
+}

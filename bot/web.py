@@ -1,0 +1,170 @@
+"""The Starlette app: Slack's endpoint, the consent pages and the health check.
+
+`create_app` wires every part together; routes only parse the request, call the core and
+format the answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import httpx
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import Engine
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from bot import messages, pages
+from bot.auth.consent import CONSENT_PATH, ConsentResult, ConsentService, Outcome
+from bot.auth.msal_client import MsalClient
+from bot.auth.tokens import TokenProvider
+from bot.config import Settings
+from bot.crypto import Cipher
+from bot.errors import BotError
+from bot.graph.client import GraphClient
+from bot.logs import log_context
+from bot.onedrive import OneDrive
+from bot.slack.delivery import SlackDelivery
+from bot.slack.listeners import register
+from bot.store import db
+from bot.store.models import utcnow
+from bot.store.queries import Store
+
+log = logging.getLogger(__name__)
+
+BROWSER_COOKIE = "onedrive_consent"
+PURGE_EVERY_SECONDS = 3600
+KEEP_EXPIRED_REQUESTS = timedelta(days=1)
+
+_PAGES = {
+    Outcome.UNKNOWN: ("Link not valid", messages.PAGE_LINK_UNKNOWN, 404),
+    Outcome.EXPIRED: ("Link expired", messages.PAGE_LINK_EXPIRED, 410),
+    Outcome.USED: ("Link already used", messages.PAGE_LINK_USED, 410),
+    Outcome.OTHER_BROWSER: ("Opened in another browser", messages.PAGE_OTHER_BROWSER, 403),
+    Outcome.DECLINED: ("Nothing connected", messages.PAGE_DECLINED, 200),
+}
+
+
+def create_app(settings: Settings, engine: Engine) -> Starlette:
+    cipher = Cipher(settings.encryption_keys)
+    store = Store(engine)
+    http = httpx.AsyncClient(
+        timeout=httpx.Timeout(30.0, connect=10.0),
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        follow_redirects=False,
+    )
+    msal_client = MsalClient(settings)
+    consent = ConsentService(store, cipher, msal_client, settings.public_url, settings.redirect_uri)
+    onedrive = OneDrive(
+        store,
+        TokenProvider(store, cipher, msal_client),
+        consent,
+        GraphClient(settings.graph_api_url, http),
+        settings.fetch_max_bytes,
+    )
+    slack_client = AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
+    )
+    delivery = SlackDelivery(slack_client, http)
+    bolt = AsyncApp(
+        client=slack_client,
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        process_before_response=False,
+        logger=logging.getLogger("bot.slack.bolt"),
+    )
+    register(bolt, onedrive, delivery)
+    slack_handler = AsyncSlackRequestHandler(bolt)
+
+    async def slack_events(request: Request) -> Response:
+        return await slack_handler.handle(request)
+
+    async def consent_start(request: Request) -> Response:
+        browser_key = request.cookies.get(BROWSER_COOKIE) or secrets.token_urlsafe(32)
+        result = await consent.start(request.path_params["link_id"], browser_key)
+        if result.outcome is not Outcome.REDIRECT:
+            return _outcome_page(result)
+        response = RedirectResponse(result.redirect_url, status_code=302)
+        response.headers.update(pages.SECURITY_HEADERS)
+        response.set_cookie(
+            BROWSER_COOKIE,
+            browser_key,
+            max_age=600,
+            path="/auth",
+            httponly=True,
+            samesite="lax",
+            secure=settings.cookies_secure,
+        )
+        return response
+
+    async def consent_callback(request: Request) -> Response:
+        params = {key: value for key, value in request.query_params.items()}
+        result = await consent.finish(params, request.cookies.get(BROWSER_COOKIE))
+        if result.outcome is Outcome.CONNECTED and result.owner is not None:
+            with log_context(team=result.owner.team_id, user=result.owner.user_id):
+                try:
+                    await delivery.notify_user(
+                        result.owner.user_id, messages.connected_in_slack(result.username)
+                    )
+                except BotError as exc:
+                    log.warning("could not tell the person in Slack: %s", exc)
+        response = _outcome_page(result)
+        response.delete_cookie(BROWSER_COOKIE, path="/auth")
+        return response
+
+    async def healthz(request: Request) -> Response:
+        try:
+            await asyncio.to_thread(db.ping, engine)
+        except Exception as exc:
+            log.warning("health check failed: %s", type(exc).__name__)
+            return PlainTextResponse("database unavailable", status_code=503)
+        return PlainTextResponse("ok")
+
+    async def purge_loop() -> None:
+        while True:
+            try:
+                purged = await store.purge_consent_requests(utcnow() - KEEP_EXPIRED_REQUESTS)
+                if purged:
+                    log.info("purged %d expired consent requests", purged)
+            except Exception:
+                log.exception("purging expired consent requests failed")
+            await asyncio.sleep(PURGE_EVERY_SECONDS)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        purger = asyncio.create_task(purge_loop())
+        log.info("app started")
+        try:
+            yield
+        finally:
+            purger.cancel()
+            await http.aclose()
+            log.info("app stopped")
+
+    return Starlette(
+        routes=[
+            Route("/slack/events", slack_events, methods=["POST"]),
+            Route(CONSENT_PATH + "{link_id}", consent_start, methods=["GET"]),
+            Route("/auth/callback", consent_callback, methods=["GET"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def _outcome_page(result: ConsentResult) -> Response:
+    if result.outcome is Outcome.CONNECTED:
+        return pages.page(messages.PAGE_CONNECTED_TITLE, messages.page_connected(result.username))
+    if result.outcome is Outcome.FAILED:
+        text = messages.PAGE_SIGN_IN_FAILED.format(error_id=result.error_id)
+        return pages.page("Sign-in failed", text, 400)
+    title, text, status = _PAGES[result.outcome]
+    return pages.page(title, text, status)
