@@ -62,9 +62,12 @@ def setup_logging(level: str = "INFO") -> None:
         logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s [%(ctx)s]")
     )
     root.addHandler(handler)
-    # urllib3 and msal log full request URLs and bodies at DEBUG; keep them at INFO.
-    for noisy in ("urllib3", "msal", "httpcore", "hpack"):
+    # These libraries log full URLs, request bodies or headers at DEBUG, and Bolt logs the
+    # whole request body (with Slack's verification token) when a signature is invalid.
+    for noisy in ("urllib3", "msal", "httpcore", "hpack", "slack_sdk", "aiohttp"):
         logging.getLogger(noisy).setLevel(max(logging.INFO, root.level))
+    for noisy in ("slack_bolt", "bot.slack.bolt"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 
 @contextmanager

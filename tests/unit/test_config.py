@@ -17,7 +17,7 @@ REQUIRED = {
 @pytest.fixture
 def environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> pytest.MonkeyPatch:
     monkeypatch.chdir(tmp_path)  # no .env file here
-    for name in list(REQUIRED) + ["TOKEN_ENCRYPTION_KEY", "DATABASE_URL", "MS_TENANT"]:
+    for name in [*REQUIRED, "TOKEN_ENCRYPTION_KEY", "DATABASE_URL", "MS_TENANT"]:
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
