@@ -35,6 +35,7 @@ from bot.logs import log_context
 from bot.onedrive import OneDrive
 from bot.slack.delivery import SlackDelivery
 from bot.slack.listeners import register
+from bot.slack.middleware import reject_foreign_team, skip_slack_retries
 from bot.store import db
 from bot.store.models import utcnow
 from bot.store.queries import Store
@@ -81,6 +82,8 @@ def create_app(settings: Settings, engine: Engine) -> Starlette:
         process_before_response=False,
         logger=logging.getLogger("bot.slack.bolt"),
     )
+    bolt.use(skip_slack_retries)
+    bolt.use(reject_foreign_team)
     register(bolt, onedrive, delivery)
     slack_handler = AsyncSlackRequestHandler(bolt)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -26,11 +27,11 @@ def _postgres_schema_url(schema: str) -> str:
     return f"{url}{separator}options=-csearch_path%3D{schema}"
 
 
-@pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A URL of an empty database, on each backend in turn."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'test.db'}"
+@contextmanager
+def empty_database(backend: str, directory: Path) -> Iterator[str]:
+    """Yield the URL of an empty database on `backend`, removed afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{directory / 'test.db'}"
         return
     if not POSTGRES_URL:
         pytest.skip("TEST_DATABASE_URL is not set")
@@ -44,6 +45,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         with admin.begin() as connection:
             connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty database, on each backend in turn."""
+    with empty_database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

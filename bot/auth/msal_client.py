@@ -79,6 +79,9 @@ class MsalClient:
             except ValueError:
                 # MSAL raises on a state mismatch or a malformed flow.
                 result = {"error": "invalid_request", "error_description": "flow mismatch"}
+            except RuntimeError:
+                # MSAL raises when the id token's nonce does not match the flow's.
+                result = {"error": "invalid_id_token", "error_description": "nonce mismatch"}
             except requests.RequestException as exc:
                 result = _network_error(exc)
             return result, cache

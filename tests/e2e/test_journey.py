@@ -1,0 +1,81 @@
+"""The whole journey through the running app: connect, search, share, fetch, disconnect."""
+
+from __future__ import annotations
+
+import hashlib
+
+from tests.e2e.people import CHANNEL, People, all_text, button_values
+from tests.fakes import FakeGraph, FakeSlack
+
+
+def test_connect_search_share_fetch_disconnect(
+    people: People, graph: FakeGraph, slack: FakeSlack
+) -> None:
+    adele = people.new(name="Adele Vance")
+    content = b"quarterly numbers\n" * 1000
+    report = graph.add_item(adele.account, "Q3 Report.xlsx", "/Documents/Finance", content=content)
+    graph.add_item(adele.account, "Holiday photo.jpg", "/Pictures", content=b"jpeg")
+
+    # connect: the link goes through Microsoft and back, and Slack hears about it
+    page = adele.connect()
+    assert adele.account.preferred_username in page.text
+    dm = slack.wait_for_sync(
+        lambda m: m.kind == "message" and adele.account.preferred_username in (m.text or "")
+    )
+    assert dm.channel is not None
+    assert dm.channel.startswith("D")
+
+    # status names the account
+    status = adele.ask("status")
+    assert adele.account.preferred_username in all_text(status)
+
+    # search lists the file with its folder and buttons
+    results = adele.ask("search Q3 report")
+    text = all_text(results)
+    assert "Q3 Report.xlsx" in text
+    assert "/Documents/Finance" in text
+    assert "Holiday photo.jpg" not in text
+    share_values = button_values(results, "share_item")
+    assert len(share_values) == 1
+    assert report.id in share_values[0]
+    assert len(button_values(results, "fetch_item")) == 1
+
+    # Share here: a view link posted into the channel, naming who shared it
+    adele.click("share_item", share_values[0])
+    shared = slack.wait_for_sync(
+        lambda m: m.kind == "message" and m.channel == CHANNEL and "view link" in (m.text or "")
+    )
+    assert f"<@{adele.user_id}>" in (shared.text or "")
+    assert "Q3 Report.xlsx" in (shared.text or "")
+    view_links = [link for link in graph.links() if link.item.id == report.id]
+    assert [(link.link_type, link.scope) for link in view_links] == [("view", "organization")]
+    assert view_links[0].web_url in (shared.text or "")
+
+    # share --edit by name
+    adele.command("share --edit Q3 Report.xlsx")
+    edited = slack.wait_for_sync(
+        lambda m: m.kind == "message" and m.channel == CHANNEL and "edit link" in (m.text or "")
+    )
+    edit_links = [link for link in graph.links() if link.link_type == "edit"]
+    assert any(link.web_url in (edited.text or "") for link in edit_links)
+
+    # fetch uploads the very bytes into the channel
+    adele.command("fetch Q3 Report.xlsx")
+    upload = slack.wait_for_sync(
+        lambda u: u.filename == "Q3 Report.xlsx" and u.channel == CHANNEL, kind="uploads"
+    )
+    assert upload.size == len(content)
+    assert upload.sha256 == hashlib.sha256(content).hexdigest()
+    assert f"<@{adele.user_id}>" in (upload.initial_comment or "")
+    assert graph.download_host.authorization_headers_seen == []
+
+    # disconnect, then status offers the link again
+    assert "Disconnected" in all_text(adele.ask("disconnect"))
+    after = adele.ask("status")
+    assert "not connected" in all_text(after)
+    assert button_values(after, "connect_link") == []  # a URL button, no value
+    assert any(
+        element.get("url", "").startswith(people.app.url)
+        for block in after.blocks or []
+        for element in block.get("elements", [])
+    )
