@@ -6,7 +6,7 @@ Every operation acts for one Slack user with that user's own Microsoft connectio
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
 from bot.auth.consent import ConsentService
@@ -73,8 +73,22 @@ class OneDrive:
         return removed
 
     async def search(self, owner: SlackUser, text: str) -> SearchPage:
+        """Search the person's drive and fill in each result's folder."""
         token = await self._tokens.get_access_token(owner)
-        return await self._graph.search(token.token, text, top=SEARCH_RESULTS)
+        page = await self._graph.search(token.token, text, top=SEARCH_RESULTS)
+        return SearchPage(await self._with_folders(token, page.items), page.has_more)
+
+    async def _with_folders(self, token: AccessToken, items: list[DriveItem]) -> list[DriveItem]:
+        parents = {item.parent for item in items if not item.folder_path and item.parent}
+        if not parents:
+            return items
+        paths = await self._graph.get_folder_paths(token.token, parents)
+        return [
+            item
+            if item.folder_path or item.parent is None
+            else replace(item, folder_path=paths.get(item.parent, ""))
+            for item in items
+        ]
 
     async def get_item(self, owner: SlackUser, ref: ItemRef) -> DriveItem:
         token = await self._tokens.get_access_token(owner)
@@ -92,7 +106,8 @@ class OneDrive:
             return Resolution(item=exact[0])
         if len(page.items) == 1:
             return Resolution(item=page.items[0])
-        return Resolution(candidates=(exact or page.items)[:PICKER_CHOICES])
+        candidates = (exact or page.items)[:PICKER_CHOICES]
+        return Resolution(candidates=await self._with_folders(token, candidates))
 
     async def create_sharing_link(self, owner: SlackUser, ref: ItemRef, edit: bool) -> SharingLink:
         """Create a view or edit link with the widest scope the account allows.

@@ -29,12 +29,13 @@ from bot.errors import (
     LinkScopeBlocked,
     Throttled,
 )
-from bot.graph.items import SELECT, DriveItem, ItemRef
+from bot.graph.items import SELECT, DriveItem, ItemRef, folder_path_of
 
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 503, 504})
 MAX_ATTEMPTS = 4
+PARENT_LOOKUPS_AT_ONCE = 5
 CHUNK_SIZE = 256 * 1024
 
 
@@ -71,11 +72,38 @@ class GraphClient:
         return SearchPage(items=items, has_more="@odata.nextLink" in data)
 
     async def get_item(self, token: str, ref: ItemRef) -> DriveItem:
-        path = f"/drives/{quote(ref.drive_id, safe='')}/items/{quote(ref.item_id, safe='!')}"
         data = await self._json(
-            "GET", path, token, template="/drives/{id}/items/{id}", params={"$select": SELECT}
+            "GET",
+            _item_path(ref),
+            token,
+            template="/drives/{id}/items/{id}",
+            params={"$select": SELECT},
         )
         return DriveItem.from_graph(data)
+
+    async def get_folder_paths(self, token: str, refs: set[ItemRef]) -> dict[ItemRef, str]:
+        """Look up the paths of folders, a few at a time; a folder that fails is left out.
+
+        Search results carry the parent's id but not its path, so this fills the folder in.
+        """
+        limit = asyncio.Semaphore(PARENT_LOOKUPS_AT_ONCE)
+
+        async def lookup(ref: ItemRef) -> tuple[ItemRef, str | None]:
+            async with limit:
+                try:
+                    data = await self._json(
+                        "GET",
+                        _item_path(ref),
+                        token,
+                        template="/drives/{id}/items/{id} (folder)",
+                        params={"$select": "name,parentReference,root"},
+                    )
+                except (ItemNotFound, AccessDenied):
+                    return ref, None
+                return ref, folder_path_of(data)
+
+        found = await asyncio.gather(*(lookup(ref) for ref in refs))
+        return {ref: path for ref, path in found if path is not None}
 
     async def get_shared_item(self, token: str, url: str) -> DriveItem:
         """Resolve a OneDrive or SharePoint sharing URL to the item it points at."""
@@ -89,10 +117,7 @@ class GraphClient:
         Graph returns the existing link when one of that type and scope exists, so the call
         is safe to repeat.
         """
-        path = (
-            f"/drives/{quote(ref.drive_id, safe='')}/items/{quote(ref.item_id, safe='!')}"
-            "/createLink"
-        )
+        path = _item_path(ref) + "/createLink"
         try:
             data = await self._json(
                 "POST",
@@ -217,6 +242,10 @@ class GraphClient:
             )
             await asyncio.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _item_path(ref: ItemRef) -> str:
+    return f"/drives/{quote(ref.drive_id, safe='')}/items/{quote(ref.item_id, safe='!')}"
 
 
 def retry_after(response: httpx.Response) -> float | None:

@@ -38,6 +38,7 @@ class DriveItem:
     last_modified: datetime | None
     is_folder: bool
     drive_type: str
+    parent: ItemRef | None = None
 
     @classmethod
     def from_graph(cls, data: dict[str, Any]) -> DriveItem:
@@ -51,13 +52,24 @@ class DriveItem:
             name=data.get("name") or remote.get("name") or "(no name)",
             web_url=data.get("webUrl") or remote.get("webUrl") or "",
             size=None if is_folder else _int(data.get("size", remote.get("size"))),
-            folder_path=folder_path(parent.get("path")),
+            folder_path=folder_path(parent.get("path")) if parent.get("path") else "",
             last_modified=_datetime(
                 data.get("lastModifiedDateTime") or remote.get("lastModifiedDateTime")
             ),
             is_folder=is_folder,
             drive_type=parent.get("driveType", ""),
+            parent=ItemRef(parent["driveId"], parent["id"])
+            if parent.get("driveId") and parent.get("id")
+            else None,
         )
+
+
+def folder_path_of(data: dict[str, Any]) -> str:
+    """The path of a folder item itself, such as `/Documents/Reports`; `/` for the root."""
+    if "root" in data:
+        return "/"
+    parent = folder_path((data.get("parentReference") or {}).get("path"))
+    return parent.rstrip("/") + "/" + str(data.get("name", ""))
 
 
 def folder_path(path: str | None) -> str:

@@ -53,7 +53,7 @@ class AppProcess:
 
     def start(self, timeout: float = 20.0) -> None:
         log_file = self.log_path.open("ab")
-        self._process = subprocess.Popen(  # noqa: S603 - fixed interpreter and module
+        self._process = subprocess.Popen(
             [sys.executable, "-m", "bot", "serve"],
             env=self.env,
             cwd=self.log_path.parent,

@@ -129,9 +129,7 @@ class People:
         if personal:
             account = personal_account(preferred_username=f"megan.{suffix}@outlook.example")
         else:
-            account = work_account(
-                preferred_username=f"adele.{suffix}@contoso.example", name=name
-            )
+            account = work_account(preferred_username=f"adele.{suffix}@contoso.example", name=name)
         person = Person(self, account, self.slack.team_id)
         self._people.append(person)
         return person

@@ -8,11 +8,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import secrets
 import time
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+
+
+def new_trigger_id() -> str:
+    """A trigger id shaped like Slack's, unique per request."""
+    return f"{secrets.randbelow(10**11)}.{secrets.randbelow(10**9)}.{secrets.token_hex(16)}"
 
 
 def signature_headers(secret: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
@@ -56,7 +62,7 @@ class SlackUserAgent:
             "command": "/onedrive",
             "text": text,
             "response_url": response_url,
-            "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+            "trigger_id": new_trigger_id(),
             "api_app_id": "A123456",
             "is_enterprise_install": "false",
         }
@@ -90,7 +96,7 @@ class SlackUserAgent:
                 "channel_id": channel_id,
                 "is_ephemeral": True,
             },
-            "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+            "trigger_id": new_trigger_id(),
             "channel": {"id": channel_id, "name": "general"},
             "message": {"type": "message", "user": message_user, "ts": "1503435956.000247"},
             "state": {"values": {}},

@@ -6,6 +6,7 @@ import hashlib
 
 from tests.e2e.people import CHANNEL, People, all_text, button_values
 from tests.fakes import FakeGraph, FakeSlack
+from tests.fakes.slack_records import SlackMessage
 
 
 def test_connect_search_share_fetch_disconnect(
@@ -40,12 +41,14 @@ def test_connect_search_share_fetch_disconnect(
     assert report.id in share_values[0]
     assert len(button_values(results, "fetch_item")) == 1
 
+    def mine(message: SlackMessage, phrase: str) -> bool:
+        return f"<@{adele.user_id}>" in (message.text or "") and phrase in (message.text or "")
+
     # Share here: a view link posted into the channel, naming who shared it
     adele.click("share_item", share_values[0])
     shared = slack.wait_for_sync(
-        lambda m: m.kind == "message" and m.channel == CHANNEL and "view link" in (m.text or "")
+        lambda m: m.kind == "message" and m.channel == CHANNEL and mine(m, "view link")
     )
-    assert f"<@{adele.user_id}>" in (shared.text or "")
     assert "Q3 Report.xlsx" in (shared.text or "")
     view_links = [link for link in graph.links() if link.item.id == report.id]
     assert [(link.link_type, link.scope) for link in view_links] == [("view", "organization")]
@@ -54,7 +57,7 @@ def test_connect_search_share_fetch_disconnect(
     # share --edit by name
     adele.command("share --edit Q3 Report.xlsx")
     edited = slack.wait_for_sync(
-        lambda m: m.kind == "message" and m.channel == CHANNEL and "edit link" in (m.text or "")
+        lambda m: m.kind == "message" and m.channel == CHANNEL and mine(m, "edit link")
     )
     edit_links = [link for link in graph.links() if link.link_type == "edit"]
     assert any(link.web_url in (edited.text or "") for link in edit_links)
@@ -62,11 +65,12 @@ def test_connect_search_share_fetch_disconnect(
     # fetch uploads the very bytes into the channel
     adele.command("fetch Q3 Report.xlsx")
     upload = slack.wait_for_sync(
-        lambda u: u.filename == "Q3 Report.xlsx" and u.channel == CHANNEL, kind="uploads"
+        lambda u: adele.user_id in (u.initial_comment or "") and u.channel == CHANNEL,
+        kind="uploads",
     )
     assert upload.size == len(content)
     assert upload.sha256 == hashlib.sha256(content).hexdigest()
-    assert f"<@{adele.user_id}>" in (upload.initial_comment or "")
+    assert upload.filename == "Q3 Report.xlsx"
     assert graph.download_host.authorization_headers_seen == []
 
     # disconnect, then status offers the link again

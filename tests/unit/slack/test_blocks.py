@@ -70,7 +70,7 @@ def test_search_blocks_respect_limits() -> None:
 
 def test_search_blocks_buttons_per_item() -> None:
     rendered = blocks.search_result_blocks("header", [_item("Plan.docx")])
-    actions = [block for block in rendered if block["type"] == "actions"][0]
+    actions = next(block for block in rendered if block["type"] == "actions")
     assert [element["action_id"] for element in actions["elements"]] == [
         blocks.SHARE_ACTION,
         blocks.FETCH_ACTION,
@@ -91,5 +91,5 @@ def test_folder_has_no_upload_button() -> None:
         drive_type="business",
     )
     rendered = blocks.search_result_blocks("header", [folder])
-    actions = [block for block in rendered if block["type"] == "actions"][0]
+    actions = next(block for block in rendered if block["type"] == "actions")
     assert blocks.FETCH_ACTION not in [element["action_id"] for element in actions["elements"]]
