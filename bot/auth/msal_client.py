@@ -14,6 +14,7 @@ from typing import Any
 
 import msal
 import requests
+from msal.exceptions import MsalServiceError
 
 from bot.config import Settings
 
@@ -82,7 +83,7 @@ class MsalClient:
             except RuntimeError:
                 # MSAL raises when the id token's nonce does not match the flow's.
                 result = {"error": "invalid_id_token", "error_description": "nonce mismatch"}
-            except requests.RequestException as exc:
+            except (requests.RequestException, MsalServiceError) as exc:
                 result = _network_error(exc)
             return result, cache
 
@@ -106,12 +107,15 @@ class MsalClient:
                 return None
             try:
                 return app.acquire_token_silent_with_error(self.scopes, account)
-            except requests.RequestException as exc:
+            except (requests.RequestException, MsalServiceError) as exc:
                 return _network_error(exc)
 
         return await asyncio.to_thread(work)
 
 
-def _network_error(exc: requests.RequestException) -> dict[str, Any]:
-    """Turn a failed HTTP exchange with the identity platform into an MSAL-style error."""
+def _network_error(exc: Exception) -> dict[str, Any]:
+    """Turn a failed exchange with the identity platform into an MSAL-style error dict.
+
+    MSAL raises `MsalServiceError` for 5xx answers and lets `requests` errors through.
+    """
     return {"error": "network_error", "error_description": type(exc).__name__}
