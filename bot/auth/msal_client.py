@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from typing import Any
 
 import msal
@@ -25,6 +26,11 @@ log = logging.getLogger(__name__)
 SIGN_IN_AGAIN_ERRORS = frozenset(
     {"invalid_grant", "interaction_required", "consent_required", "login_required"}
 )
+
+# MSAL treats an access token with less than 5 minutes left as expired (msal 1.x,
+# ClientApplication._acquire_token_silent_from_cache_and_possibly_refresh_it); a minute
+# more keeps the check here on the safe side of MSAL's.
+REFRESH_MARGIN_SECONDS = 6 * 60
 
 # The scopes MSAL adds itself and rejects when a caller passes them.
 RESERVED_SCOPES = frozenset({"openid", "profile", "offline_access"})
@@ -89,28 +95,45 @@ class MsalClient:
 
         return await asyncio.to_thread(work)
 
-    async def acquire_token_silent(
+    def has_fresh_access_token(
+        self, cache: msal.SerializableTokenCache, home_account_id: str
+    ) -> bool:
+        """Tell whether MSAL would answer from the cache without calling the token endpoint."""
+        now = time.time()
+        entries = cache.search(
+            cache.CredentialType.ACCESS_TOKEN,
+            target=self.scopes,
+            query={"home_account_id": home_account_id},
+        )
+        for entry in entries:
+            expires_on = int(entry.get("expires_on", 0))
+            refresh_on = int(entry.get("refresh_on", expires_on))
+            if expires_on - now > REFRESH_MARGIN_SECONDS and refresh_on > now:
+                return True
+        return False
+
+    def acquire_token_silent_sync(
         self, cache: msal.SerializableTokenCache, home_account_id: str
     ) -> dict[str, Any] | None:
         """Return MSAL's result for the account in the cache, refreshing it when needed.
 
-        None means the cache holds no usable account or refresh token.
+        Blocking; the caller runs it in a worker thread. None means the cache holds no
+        usable account or refresh token.
         """
+        app = self.build(cache)
+        accounts = app.get_accounts()
+        account = next((a for a in accounts if a.get("home_account_id") == home_account_id), None)
+        if account is None:
+            return None
+        try:
+            return app.acquire_token_silent_with_error(self.scopes, account)
+        except (requests.RequestException, MsalServiceError) as exc:
+            return _network_error(exc)
 
-        def work() -> dict[str, Any] | None:
-            app = self.build(cache)
-            accounts = app.get_accounts()
-            account = next(
-                (a for a in accounts if a.get("home_account_id") == home_account_id), None
-            )
-            if account is None:
-                return None
-            try:
-                return app.acquire_token_silent_with_error(self.scopes, account)
-            except (requests.RequestException, MsalServiceError) as exc:
-                return _network_error(exc)
-
-        return await asyncio.to_thread(work)
+    async def acquire_token_silent(
+        self, cache: msal.SerializableTokenCache, home_account_id: str
+    ) -> dict[str, Any] | None:
+        return await asyncio.to_thread(self.acquire_token_silent_sync, cache, home_account_id)
 
 
 def _network_error(exc: Exception) -> dict[str, Any]:

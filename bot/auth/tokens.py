@@ -1,4 +1,10 @@
-"""Access tokens for a stored connection, refreshed by MSAL and saved back encrypted."""
+"""Access tokens for a stored connection, refreshed by MSAL and saved back encrypted.
+
+When the cached access token is fresh, MSAL answers from the decrypted cache and nothing is
+written. Otherwise the refresh runs while the connection's row is locked, so one refresh
+happens at a time per person, across processes too, and a rotated refresh token is never
+lost to a concurrent refresh that still held the old one.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +20,7 @@ from bot.auth.msal_client import SIGN_IN_AGAIN_ERRORS, MsalClient
 from bot.crypto import Cipher, DecryptionError
 from bot.errors import NotConnected, ReconnectRequired, TokenServiceUnavailable
 from bot.store.models import Connection
-from bot.store.queries import SlackUser, Store
+from bot.store.queries import ConnectionUpdate, SlackUser, Store
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +52,17 @@ class AccessToken:
         return f"AccessToken(<hidden>, connection_id={self.connection.id})"
 
 
+@dataclass(frozen=True)
+class _Refreshed:
+    """The outcome of a refresh: a token, or the MSAL error that prevented one."""
+
+    token: str = ""
+    error: str = ""
+    error_codes: tuple[int, ...] = ()
+
+
 class TokenProvider:
-    """Gets access tokens for a Slack user's connection, one refresh at a time per user."""
+    """Gets access tokens for a Slack user's connection."""
 
     def __init__(self, store: Store, cipher: Cipher, msal_client: MsalClient) -> None:
         self._store = store
@@ -64,56 +79,68 @@ class TokenProvider:
         if lock is None:
             lock = self._locks[owner] = asyncio.Lock()
         async with lock:
-            return await self._get_access_token(owner)
+            connection = await self._store.get_connection(owner)
+            if connection is None:
+                raise NotConnected("no connection stored")
+            cache = self._load_cache(connection)
+            if cache is not None and self._msal.has_fresh_access_token(
+                cache, connection.home_account_id
+            ):
+                result = await self._msal.acquire_token_silent(cache, connection.home_account_id)
+                if result and "access_token" in result and not cache.has_state_changed:
+                    return AccessToken(result["access_token"], connection)
+            return await self._refresh(owner)
 
-    async def _get_access_token(self, owner: SlackUser, attempt: int = 1) -> AccessToken:
-        connection = await self._store.get_connection(owner)
-        if connection is None:
-            raise NotConnected("no connection stored")
+    async def _refresh(self, owner: SlackUser) -> AccessToken:
+        update = await self._store.update_connection_locked(owner, self._refresh_locked)
+        if update is None:
+            raise NotConnected("connection removed during refresh")
+        connection, refreshed = update.value
+        if refreshed.token:
+            return AccessToken(refreshed.token, connection)
+        if update.delete:
+            log.warning(
+                "Microsoft rejected the stored sign-in (%s, codes %s); connection removed",
+                refreshed.error,
+                list(refreshed.error_codes),
+            )
+            reason = REASONS.get(refreshed.error, REASONS["invalid_grant"])
+            raise ReconnectRequired(reason, refreshed.error)
+        log.warning(
+            "token request failed: %s, codes %s", refreshed.error, list(refreshed.error_codes)
+        )
+        raise TokenServiceUnavailable(f"token endpoint answered {refreshed.error}")
 
+    def _refresh_locked(
+        self, connection: Connection
+    ) -> ConnectionUpdate[tuple[Connection, _Refreshed]]:
+        """Refresh with the newest stored cache; runs in a worker thread under the row lock."""
+        cache = self._load_cache(connection)
+        if cache is None:
+            refreshed = _Refreshed(error="undecryptable")
+            return ConnectionUpdate((connection, refreshed), delete=True)
+
+        result = self._msal.acquire_token_silent_sync(cache, connection.home_account_id)
+        if result and "access_token" in result:
+            new_cache = self._cipher.encrypt(cache.serialize()) if cache.has_state_changed else None
+            return ConnectionUpdate(
+                (connection, _Refreshed(token=result["access_token"])), token_cache=new_cache
+            )
+
+        error = str((result or {}).get("error", "no_refresh_token"))
+        refreshed = _Refreshed(error=error, error_codes=_error_codes(result))
+        dead = result is None or error in SIGN_IN_AGAIN_ERRORS
+        return ConnectionUpdate((connection, refreshed), delete=dead)
+
+    def _load_cache(self, connection: Connection) -> msal.SerializableTokenCache | None:
         cache = msal.SerializableTokenCache()
         try:
             cache.deserialize(self._cipher.decrypt(connection.token_cache))
         except DecryptionError:
-            log.warning("stored token cache does not decrypt; removing connection")
-            await self._store.delete_connection(owner)
-            raise ReconnectRequired(REASONS["undecryptable"]) from None
-
-        result = await self._msal.acquire_token_silent(cache, connection.home_account_id)
-        if result and "access_token" in result:
-            if cache.has_state_changed:
-                await self._save_cache(connection, cache)
-            return AccessToken(result["access_token"], connection)
-
-        error = (result or {}).get("error", "no_refresh_token")
-        if error in SIGN_IN_AGAIN_ERRORS or result is None:
-            # Another process may have rotated the refresh token since this one read it;
-            # then the newer cache works and the connection is not dead.
-            latest = await self._store.get_connection(owner)
-            if latest and latest.cache_version != connection.cache_version and attempt < 3:
-                log.info("token cache changed during refresh; retrying with the newer one")
-                return await self._get_access_token(owner, attempt + 1)
-            log.warning(
-                "Microsoft rejected the stored sign-in (%s, codes %s); removing connection",
-                error,
-                _error_codes(result),
-            )
-            await self._store.delete_connection(owner)
-            raise ReconnectRequired(REASONS.get(error, REASONS["invalid_grant"]), error)
-
-        log.warning("token request failed: %s, codes %s", error, _error_codes(result))
-        raise TokenServiceUnavailable(f"token endpoint answered {error}")
-
-    async def _save_cache(self, connection: Connection, cache: msal.SerializableTokenCache) -> None:
-        assert connection.id is not None
-        saved = await self._store.save_token_cache(
-            connection.id, self._cipher.encrypt(cache.serialize()), connection.cache_version
-        )
-        if saved:
-            connection.cache_version += 1
-        else:
-            log.info("token cache was updated by another process first; keeping theirs")
+            log.warning("stored token cache does not decrypt with any configured key")
+            return None
+        return cache
 
 
-def _error_codes(result: dict[str, Any] | None) -> list[int]:
-    return list((result or {}).get("error_codes", []))
+def _error_codes(result: dict[str, Any] | None) -> tuple[int, ...]:
+    return tuple((result or {}).get("error_codes", []))

@@ -6,14 +6,24 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from sqlalchemy import Engine, delete, update
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.store.models import Connection, ConsentRequest, utcnow
 
 T = TypeVar("T")
+
+
+@dataclass
+class ConnectionUpdate(Generic[T]):
+    """What a locked unit of work decided: its result, and a new cache or a deletion."""
+
+    value: T
+    token_cache: str | None = None
+    delete: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,22 +98,43 @@ class Store:
 
         return await self._run(work)
 
-    async def save_token_cache(self, connection_id: int, token_cache: str, version: int) -> bool:
-        """Store a changed token cache unless another writer stored a newer one first."""
+    async def update_connection_locked(
+        self, owner: SlackUser, work: Callable[[Connection], ConnectionUpdate[T]]
+    ) -> ConnectionUpdate[T] | None:
+        """Run blocking `work` on the owner's connection while holding its row lock.
 
-        def work(session: Session) -> bool:
-            result = session.exec(
-                update(Connection)
-                .where(col(Connection.id) == connection_id)
-                .where(col(Connection.cache_version) == version)
-                .values(token_cache=token_cache, cache_version=version + 1, updated_at=utcnow())
-            )
-            return bool(result.rowcount == 1)
+        On PostgreSQL the row stays locked (SELECT ... FOR UPDATE) until the update commits,
+        so a refresh in another process waits and then sees the rotated refresh token.
+        SQLite serves one process, where the token provider's own lock does the same.
+        Returns None when the owner has no connection.
+        """
 
-        return await self._run(work)
+        def in_session(session: Session) -> ConnectionUpdate[T] | None:
+            connection = session.exec(_connection_query(owner).with_for_update()).first()
+            if connection is None:
+                return None
+            update = work(connection)
+            if update.delete:
+                session.delete(connection)
+            elif update.token_cache is not None:
+                connection.token_cache = update.token_cache
+                connection.cache_version += 1
+                connection.updated_at = utcnow()
+                session.add(connection)
+            return update
+
+        return await self._run(in_session)
 
     async def delete_connection(self, owner: SlackUser) -> bool:
+        """Delete the owner's connection and pending consent requests; True if one existed."""
+
         def work(session: Session) -> bool:
+            session.exec(
+                delete(ConsentRequest)
+                .where(col(ConsentRequest.enterprise_id) == owner.enterprise_id)
+                .where(col(ConsentRequest.team_id) == owner.team_id)
+                .where(col(ConsentRequest.user_id) == owner.user_id)
+            )
             result = session.exec(
                 delete(Connection)
                 .where(col(Connection.enterprise_id) == owner.enterprise_id)
@@ -111,6 +142,20 @@ class Store:
                 .where(col(Connection.user_id) == owner.user_id)
             )
             return bool(result.rowcount)
+
+        return await self._run(work)
+
+    async def delete_team(self, team_id: str, enterprise_id: str = "") -> int:
+        """Delete every connection and consent request of a workspace; return the count."""
+
+        def work(session: Session) -> int:
+            removed = 0
+            for table in (Connection, ConsentRequest):
+                query = delete(table).where(col(table.team_id) == team_id)
+                if enterprise_id:
+                    query = query.where(col(table.enterprise_id) == enterprise_id)
+                removed += int(session.exec(query).rowcount)
+            return removed
 
         return await self._run(work)
 
@@ -202,11 +247,14 @@ class Store:
         return await self._run(work)
 
 
-def _find_connection(session: Session, owner: SlackUser) -> Connection | None:
-    query = (
+def _connection_query(owner: SlackUser) -> SelectOfScalar[Connection]:
+    return (
         select(Connection)
         .where(Connection.enterprise_id == owner.enterprise_id)
         .where(Connection.team_id == owner.team_id)
         .where(Connection.user_id == owner.user_id)
     )
-    return session.exec(query).first()
+
+
+def _find_connection(session: Session, owner: SlackUser) -> Connection | None:
+    return session.exec(_connection_query(owner)).first()

@@ -7,7 +7,7 @@ from sqlalchemy import Engine
 
 from bot.store import db
 from bot.store.models import utcnow
-from bot.store.queries import SlackUser, Store
+from bot.store.queries import ConnectionUpdate, SlackUser, Store
 
 ALICE = SlackUser(team_id="T1", user_id="U1")
 BOB = SlackUser(team_id="T1", user_id="U2")
@@ -45,22 +45,47 @@ async def test_save_connection_replaces_account(engine: Engine) -> None:
     assert found.cache_version == 2
 
 
-async def test_token_cache_write_loses_to_newer(engine: Engine) -> None:
+async def test_locked_update_saves_cache(engine: Engine) -> None:
     store = Store(engine)
-    connection_id = await _connect(store, ALICE)
-    assert await store.save_token_cache(connection_id, "newer", version=1)
-    assert not await store.save_token_cache(connection_id, "stale", version=1)
+    await _connect(store, ALICE)
+    update = await store.update_connection_locked(
+        ALICE, lambda connection: ConnectionUpdate(connection.cache_version, token_cache="new")
+    )
+    assert update is not None
+    assert update.value == 1
     found = await store.get_connection(ALICE)
     assert found is not None
-    assert found.token_cache == "newer"
+    assert found.token_cache == "new"
+    assert found.cache_version == 2
+
+
+async def test_locked_update_can_delete(engine: Engine) -> None:
+    store = Store(engine)
+    await _connect(store, ALICE)
+    await store.update_connection_locked(ALICE, lambda c: ConnectionUpdate(None, delete=True))
+    assert await store.get_connection(ALICE) is None
+    assert await store.update_connection_locked(ALICE, lambda c: ConnectionUpdate(None)) is None
+
+
+async def test_delete_team_keeps_other_teams(engine: Engine) -> None:
+    store = Store(engine)
+    other = SlackUser(team_id="T2", user_id="U1")
+    await _connect(store, ALICE)
+    await _connect(store, other)
+    await store.create_consent_request(ALICE, "digest-t", utcnow() + timedelta(minutes=10))
+    assert await store.delete_team("T1") == 2
+    assert await store.get_connection(ALICE) is None
+    assert await store.get_connection(other) is not None
 
 
 async def test_delete_connection_only_owner(engine: Engine) -> None:
     store = Store(engine)
     await _connect(store, ALICE)
     await _connect(store, BOB)
+    await store.create_consent_request(ALICE, "digest-d", utcnow() + timedelta(minutes=10))
     assert await store.delete_connection(ALICE)
     assert not await store.delete_connection(ALICE)
+    assert await store.get_consent_request("digest-d") is None
     assert await store.get_connection(BOB) is not None
 
 
