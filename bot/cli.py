@@ -64,6 +64,6 @@ def serve(settings: Settings) -> int:
         port=settings.port,
         log_config=None,
         proxy_headers=True,
-        timeout_graceful_shutdown=25,
+        timeout_graceful_shutdown=5,
     )
     return 0

@@ -45,6 +45,9 @@ log = logging.getLogger(__name__)
 BROWSER_COOKIE = "onedrive_consent"
 PURGE_EVERY_SECONDS = 3600
 KEEP_EXPIRED_REQUESTS = timedelta(days=1)
+# How long a stopping process keeps working on acknowledged commands; platforms such as
+# Heroku and Kubernetes send SIGKILL 30 seconds after SIGTERM by default.
+DRAIN_SECONDS = 20.0
 
 _PAGES = {
     Outcome.UNKNOWN: ("Link not valid", messages.PAGE_LINK_UNKNOWN, 404),
@@ -84,7 +87,7 @@ def create_app(settings: Settings, engine: Engine) -> Starlette:
     )
     bolt.use(skip_slack_retries)
     bolt.use(reject_foreign_team)
-    register(bolt, onedrive, delivery)
+    listeners = register(bolt, onedrive, delivery)
     slack_handler = AsyncSlackRequestHandler(bolt)
 
     async def slack_events(request: Request) -> Response:
@@ -149,6 +152,7 @@ def create_app(settings: Settings, engine: Engine) -> Starlette:
             yield
         finally:
             purger.cancel()
+            await listeners.drain(timeout=DRAIN_SECONDS)
             await http.aclose()
             log.info("app stopped")
 

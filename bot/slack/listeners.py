@@ -30,13 +30,15 @@ log = logging.getLogger(__name__)
 Body = dict[str, Any]
 
 
-def register(app: AsyncApp, onedrive: OneDrive, delivery: SlackDelivery) -> None:
+def register(app: AsyncApp, onedrive: OneDrive, delivery: SlackDelivery) -> Listeners:
+    """Attach the listeners to the Bolt app; the returned object can drain work at shutdown."""
     listeners = Listeners(onedrive, delivery)
     app.command(messages.COMMAND)(listeners.handle_command)
     app.action(blocks.SHARE_ACTION)(listeners.handle_share_button)
     app.action(blocks.FETCH_ACTION)(listeners.handle_fetch_button)
     app.action(blocks.OPEN_ACTION)(handle_link_button)
     app.action(blocks.CONNECT_ACTION)(handle_link_button)
+    return listeners
 
 
 async def handle_link_button(ack: AsyncAck) -> None:
@@ -74,6 +76,18 @@ class Listeners:
     def __init__(self, onedrive: OneDrive, delivery: SlackDelivery) -> None:
         self._onedrive = onedrive
         self._delivery = delivery
+        # Work still running after its ack; Bolt starts it as a task nobody else awaits.
+        self._in_flight: set[asyncio.Task[Any]] = set()
+
+    async def drain(self, timeout: float) -> None:
+        """Wait for acknowledged work to finish, so a shutdown answers what it accepted."""
+        pending = {task for task in self._in_flight if not task.done()}
+        if not pending:
+            return
+        log.info("waiting for %d commands in progress before stopping", len(pending))
+        _, still_running = await asyncio.wait(pending, timeout=timeout)
+        if still_running:
+            log.warning("stopping with %d commands unfinished", len(still_running))
 
     # entry points
 
@@ -245,6 +259,9 @@ class Listeners:
         self, owner: SlackUser, respond: AsyncRespond, work: Callable[[], Awaitable[None]]
     ) -> None:
         """Run a listener's work and turn every failure into an answer the person can use."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._in_flight.add(task)
         try:
             await work()
         except (NotConnected, ReconnectRequired) as exc:
@@ -258,6 +275,9 @@ class Listeners:
             error_id = new_error_id()
             log.exception("unexpected error (error id %s)", error_id)
             await _reply(respond, messages.UNEXPECTED_ERROR.format(error_id=error_id))
+        finally:
+            if task is not None:
+                self._in_flight.discard(task)
 
 
 async def _reply(

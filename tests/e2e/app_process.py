@@ -85,6 +85,18 @@ class AppProcess:
             self._process.wait()
         self._process = None
 
+    def terminate(self) -> None:
+        """Send SIGTERM, as a platform does when it stops or redeploys the app."""
+        assert self._process is not None
+        self._process.terminate()
+
+    def wait(self, timeout: float = 30.0) -> int:
+        """Wait for the process to exit and return its exit code."""
+        assert self._process is not None
+        code = self._process.wait(timeout=timeout)
+        self._process = None
+        return code
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 

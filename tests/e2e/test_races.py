@@ -10,7 +10,7 @@ import pytest
 from tests.e2e.app_process import AppProcess
 from tests.e2e.people import CHANNEL, App, People, Person, all_text
 from tests.e2e.slack_requests import SlackUserAgent
-from tests.fakes import FakeGraph, FakeIdentityPlatform
+from tests.fakes import FakeGraph, FakeIdentityPlatform, FakeSlack
 
 
 @pytest.fixture
@@ -82,3 +82,36 @@ def test_two_processes_share_rotating_tokens(
         identity.access_token_lifetime = 3599
         assert "Shared deck.pptx" in all_text(adele.ask("search Shared"))
         assert "ERROR" not in second.log()
+
+
+def test_sigterm_finishes_accepted_fetch(
+    app: App, people: People, graph: FakeGraph, slack: FakeSlack
+) -> None:
+    stopping = AppProcess(app.process.env | {}, app.process.log_path.with_name("stopping.log"))
+    stopping.env["PORT"] = str(stopping.port)
+    stopping.env["PUBLIC_URL"] = stopping.url
+    adele = people.new()
+    content = b"slow bytes" * 1000
+    graph.add_item(adele.account, "Slow file.bin", content=content)
+    adele.connect()
+
+    with stopping:
+        agent = SlackUserAgent(
+            stopping.url, app.signing_secret, team_id=adele.agent.team_id, user_id=adele.user_id
+        )
+        graph.delay_seconds = 1.0
+        try:
+            ack = agent.command("fetch Slow file.bin", CHANNEL, slack.new_response_url())
+            assert ack.status_code == 200
+            stopping.terminate()
+            upload = slack.wait_for_sync(
+                lambda u: adele.user_id in (u.initial_comment or ""), kind="uploads", timeout=20
+            )
+        finally:
+            graph.delay_seconds = 0.0
+        assert upload.size == len(content)
+        # uvicorn re-raises SIGTERM after its graceful shutdown, so the exit status is -15
+        assert stopping.wait() in (0, -15)
+    log = stopping.log()
+    assert "waiting for 1 commands in progress" in log
+    assert log.index("uploaded file") < log.index("app stopped")
