@@ -41,6 +41,9 @@ HELP = {
     "GRAPH_API_URL": "the Microsoft Graph base URL",
     "MS_SCOPES": "space-separated Microsoft Graph delegated permissions",
     "LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR",
+    "ALLOWED_TENANTS": "comma-separated Microsoft tenant ids whose accounts may connect;"
+    " empty allows every tenant",
+    "GRAPH_TIMEOUT_SECONDS": "how long one Graph request may take, in seconds",
 }
 
 
@@ -68,6 +71,8 @@ class Settings(BaseSettings):
     ms_authority_host: str = "https://login.microsoftonline.com"
     graph_api_url: str = "https://graph.microsoft.com/v1.0"
     ms_scopes: str = "User.Read Files.ReadWrite.All"
+    allowed_tenants: str = ""
+    graph_timeout_seconds: float = Field(default=30.0, gt=0)
     log_level: str = "INFO"
 
     @field_validator("slack_bot_token")
@@ -140,6 +145,10 @@ class Settings(BaseSettings):
     @property
     def scopes(self) -> list[str]:
         return self.ms_scopes.split()
+
+    @property
+    def tenant_allow_list(self) -> frozenset[str]:
+        return frozenset(t.strip().lower() for t in self.allowed_tenants.split(",") if t.strip())
 
     @property
     def encryption_keys(self) -> list[bytes]:

@@ -201,6 +201,10 @@ PAGE_OTHER_BROWSER = (
 PAGE_DECLINED = (
     "Sign-in was cancelled, so nothing was connected. Run /onedrive connect in Slack to try again."
 )
+PAGE_TENANT_NOT_ALLOWED = (
+    "This Microsoft account belongs to an organization this app is not set up for, so nothing "
+    "was connected. Sign in with your work account, or ask your Slack admin."
+)
 PAGE_SIGN_IN_FAILED = (
     "Microsoft sign-in did not complete, so nothing was connected. Run /onedrive connect in "
     "Slack to try again. Error id: {error_id}."

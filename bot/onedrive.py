@@ -72,6 +72,20 @@ class OneDrive:
         log.info("disconnect: %s", "connection removed" if removed else "nothing stored")
         return removed
 
+    async def forget_team(self, team_id: str, enterprise_id: str = "") -> int:
+        """Delete everything stored for a workspace that uninstalled the app."""
+        removed = await self._store.delete_team(team_id, enterprise_id)
+        log.info("deleted %d rows of an uninstalled workspace", removed)
+        return removed
+
+    async def forget_users(self, owners: list[SlackUser]) -> int:
+        """Delete the connections of people whose Slack tokens for the app were revoked."""
+        removed = 0
+        for owner in owners:
+            removed += int(await self._store.delete_connection(owner))
+        log.info("deleted %d connections after Slack revoked user tokens", removed)
+        return removed
+
     async def search(self, owner: SlackUser, text: str) -> SearchPage:
         """Search the person's drive and fill in each result's folder."""
         token = await self._tokens.get_access_token(owner)

@@ -16,6 +16,7 @@ from datetime import timedelta
 import httpx
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import Engine
 from starlette.applications import Starlette
@@ -34,6 +35,7 @@ from bot.graph.client import GraphClient
 from bot.logs import log_context
 from bot.onedrive import OneDrive
 from bot.slack.delivery import SlackDelivery
+from bot.slack.events import register_events
 from bot.slack.listeners import register
 from bot.slack.middleware import reject_foreign_team, skip_slack_retries
 from bot.store import db
@@ -55,6 +57,7 @@ _PAGES = {
     Outcome.USED: ("Link already used", messages.PAGE_LINK_USED, 410),
     Outcome.OTHER_BROWSER: ("Opened in another browser", messages.PAGE_OTHER_BROWSER, 403),
     Outcome.DECLINED: ("Nothing connected", messages.PAGE_DECLINED, 200),
+    Outcome.TENANT_NOT_ALLOWED: ("Account not allowed", messages.PAGE_TENANT_NOT_ALLOWED, 403),
 }
 
 
@@ -67,17 +70,26 @@ def create_app(settings: Settings, engine: Engine) -> Starlette:
         follow_redirects=False,
     )
     msal_client = MsalClient(settings)
-    consent = ConsentService(store, cipher, msal_client, settings.public_url, settings.redirect_uri)
+    consent = ConsentService(
+        store,
+        cipher,
+        msal_client,
+        settings.public_url,
+        settings.redirect_uri,
+        settings.tenant_allow_list,
+    )
     onedrive = OneDrive(
         store,
         TokenProvider(store, cipher, msal_client),
         consent,
-        GraphClient(settings.graph_api_url, http),
+        GraphClient(settings.graph_api_url, http, timeout=settings.graph_timeout_seconds),
         settings.fetch_max_bytes,
     )
     slack_client = AsyncWebClient(
         token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
     )
+    # Honour Slack's Retry-After on `ratelimited`, twice at most, as slack_sdk documents.
+    slack_client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
     delivery = SlackDelivery(slack_client, http)
     bolt = AsyncApp(
         client=slack_client,
@@ -88,10 +100,21 @@ def create_app(settings: Settings, engine: Engine) -> Starlette:
     bolt.use(skip_slack_retries)
     bolt.use(reject_foreign_team)
     listeners = register(bolt, onedrive, delivery)
+    register_events(bolt, onedrive)
     slack_handler = AsyncSlackRequestHandler(bolt)
 
     async def slack_events(request: Request) -> Response:
-        return await slack_handler.handle(request)
+        try:
+            (await request.body()).decode("utf-8")
+        except UnicodeDecodeError:
+            # Bolt's adapter would fail on it; Slack always sends UTF-8.
+            return PlainTextResponse("request body is not UTF-8", status_code=400)
+        try:
+            return await slack_handler.handle(request)
+        except ValueError:
+            # Bolt parses the body before it checks the signature, and raises on bad JSON.
+            log.info("rejected a Slack request whose body does not parse")
+            return PlainTextResponse("request body does not parse", status_code=400)
 
     async def consent_start(request: Request) -> Response:
         browser_key = request.cookies.get(BROWSER_COOKIE) or secrets.token_urlsafe(32)

@@ -39,6 +39,7 @@ class Outcome(enum.Enum):
     USED = "used"
     OTHER_BROWSER = "other_browser"
     DECLINED = "declined"
+    TENANT_NOT_ALLOWED = "tenant_not_allowed"
     FAILED = "failed"
 
 
@@ -59,12 +60,14 @@ class ConsentService:
         msal_client: MsalClient,
         public_url: str,
         redirect_uri: str,
+        allowed_tenants: frozenset[str] = frozenset(),
     ) -> None:
         self._store = store
         self._cipher = cipher
         self._msal = msal_client
         self._public_url = public_url.rstrip("/")
         self._redirect_uri = redirect_uri
+        self._allowed_tenants = allowed_tenants
 
     async def create_link(self, owner: SlackUser) -> str:
         """Store a new consent request for the owner and return its personal link."""
@@ -129,6 +132,10 @@ class ConsentService:
             return ConsentResult(Outcome.FAILED, owner, error_id=error_id)
 
         claims = result.get("id_token_claims", {})
+        tenant_id = str(claims.get("tid", "")).lower()
+        if self._allowed_tenants and tenant_id not in self._allowed_tenants:
+            log.warning("sign-in from tenant %s, which is not allowed; nothing stored", tenant_id)
+            return ConsentResult(Outcome.TENANT_NOT_ALLOWED, owner)
         accounts = cache.find(cache.CredentialType.ACCOUNT)
         account = accounts[0] if accounts else {}
         username = claims.get("preferred_username") or account.get("username") or "unknown"

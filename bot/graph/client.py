@@ -57,9 +57,17 @@ def share_id(url: str) -> str:
 
 
 class GraphClient:
-    def __init__(self, base_url: str, http: httpx.AsyncClient, time_budget: float = 30.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        http: httpx.AsyncClient,
+        *,
+        timeout: float = 30.0,
+        time_budget: float = 30.0,
+    ) -> None:
         self._base_url = base_url.rstrip("/")
         self._http = http
+        self._timeout = httpx.Timeout(timeout, connect=min(timeout, 10.0))
         self._time_budget = time_budget
 
     async def search(self, token: str, text: str, top: int = 10) -> SearchPage:
@@ -168,14 +176,22 @@ class GraphClient:
         return written
 
     async def _json(self, method: str, path: str, token: str, **kwargs: Any) -> dict[str, Any]:
-        response = await self._send(method, path, token, **kwargs)
-        try:
-            data = response.json()
-        except ValueError:
-            raise GraphUnavailable(f"{kwargs.get('template')} answered a non-JSON body") from None
-        if not isinstance(data, dict):
-            raise GraphUnavailable(f"{kwargs.get('template')} answered a non-object body")
-        return data
+        """Send a request and parse its JSON object; a garbled answer to a GET is retried once."""
+        for attempt in (1, 2):
+            response = await self._send(method, path, token, **kwargs)
+            try:
+                data = response.json()
+            except ValueError:
+                data = None
+            if isinstance(data, dict):
+                return data
+            log.warning(
+                "graph %s %s answered a body that is not a JSON object", method, kwargs["template"]
+            )
+            if method != "GET" or attempt == 2:
+                break
+            await asyncio.sleep(_backoff(attempt))
+        raise GraphUnavailable(f"{kwargs['template']} answered a body that is not a JSON object")
 
     async def _send(
         self,
@@ -195,7 +211,7 @@ class GraphClient:
             started = time.monotonic()
             try:
                 response = await self._http.request(
-                    method, url, params=params, json=json, headers=headers
+                    method, url, params=params, json=json, headers=headers, timeout=self._timeout
                 )
             except httpx.TransportError as exc:
                 wait = _backoff(attempt)

@@ -39,6 +39,21 @@ class SlackDelivery:
         except SlackApiError as exc:
             raise _translate(exc) from None
 
+    async def post_ephemeral(
+        self,
+        channel_id: str,
+        user_id: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """Show a message to one person in a channel, through the Web API."""
+        try:
+            await self.client.chat_postEphemeral(
+                channel=channel_id, user=user_id, text=text, blocks=blocks
+            )
+        except SlackApiError as exc:
+            raise _translate(exc) from None
+
     async def notify_user(self, user_id: str, text: str) -> None:
         """Send a direct message from the app to one person."""
         await self.post_message(user_id, text)

@@ -103,11 +103,12 @@ class Listeners:
 
         owner = command_owner(body)
         channel_id = str(body.get("channel_id", ""))
+        reply = Reply(respond, self._delivery, channel_id, owner.user_id)
         handler = _COMMANDS[command.name]
         with log_context(team=owner.team_id, user=owner.user_id, request=body.get("trigger_id")):
             log.info("command %s", command.name)
             await self._guard(
-                owner, respond, lambda: handler(self, command, owner, channel_id, respond)
+                owner, reply, lambda: handler(self, command, owner, channel_id, reply)
             )
 
     async def handle_share_button(self, ack: AsyncAck, body: Body, respond: AsyncRespond) -> None:
@@ -121,6 +122,7 @@ class Listeners:
     async def _handle_item_button(self, body: Body, respond: AsyncRespond, share: bool) -> None:
         owner = action_owner(body)
         channel_id = action_channel(body)
+        reply = Reply(respond, self._delivery, channel_id, owner.user_id)
         action = (body.get("actions") or [{}])[0]
         with log_context(team=owner.team_id, user=owner.user_id, request=body.get("trigger_id")):
             log.info("button %s", action.get("action_id"))
@@ -134,16 +136,16 @@ class Listeners:
             async def work() -> None:
                 item = await self._onedrive.get_item(owner, ref)
                 if share:
-                    await self._share_item(owner, item, kind == "edit", channel_id, respond)
+                    await self._share_item(owner, item, kind == "edit", channel_id, reply)
                 else:
-                    await self._fetch_item(owner, item, channel_id, respond)
+                    await self._fetch_item(owner, item, channel_id, reply)
 
-            await self._guard(owner, respond, work)
+            await self._guard(owner, reply, work)
 
     # subcommands
 
     async def _connect(
-        self, command: Command, owner: SlackUser, channel_id: str, respond: AsyncRespond
+        self, command: Command, owner: SlackUser, channel_id: str, reply: Reply
     ) -> None:
         connection = await self._onedrive.status(owner)
         url = await self._onedrive.connect_link(owner)
@@ -151,49 +153,49 @@ class Listeners:
             text = messages.connect_link(url)
         else:
             text = messages.ALREADY_CONNECTED.format(username=messages.escape(connection.username))
-        await _reply(respond, text, blocks.connect_blocks(text, url))
+        await reply.send(text, blocks.connect_blocks(text, url))
 
     async def _status(
-        self, command: Command, owner: SlackUser, channel_id: str, respond: AsyncRespond
+        self, command: Command, owner: SlackUser, channel_id: str, reply: Reply
     ) -> None:
         connection = await self._onedrive.status(owner)
         if connection is None:
             raise NotConnected("status of a person with no connection")
         await self._onedrive.check_connection(owner)
-        await _reply(respond, messages.status_connected(connection.username, connection.created_at))
+        await reply.send(messages.status_connected(connection.username, connection.created_at))
 
     async def _disconnect(
-        self, command: Command, owner: SlackUser, channel_id: str, respond: AsyncRespond
+        self, command: Command, owner: SlackUser, channel_id: str, reply: Reply
     ) -> None:
         removed = await self._onedrive.disconnect(owner)
-        await _reply(respond, messages.DISCONNECTED if removed else messages.NOTHING_TO_DISCONNECT)
+        await reply.send(messages.DISCONNECTED if removed else messages.NOTHING_TO_DISCONNECT)
 
     async def _search(
-        self, command: Command, owner: SlackUser, channel_id: str, respond: AsyncRespond
+        self, command: Command, owner: SlackUser, channel_id: str, reply: Reply
     ) -> None:
         if not command.argument:
-            await _reply(respond, f"Tell me what to look for: `{messages.COMMAND} search <words>`.")
+            await reply.send(f"Tell me what to look for: `{messages.COMMAND} search <words>`.")
             return
         page = await self._onedrive.search(owner, command.argument)
         if not page.items:
-            await _reply(respond, messages.no_results(command.argument))
+            await reply.send(messages.no_results(command.argument))
             return
         header = messages.search_header(command.argument, len(page.items), page.has_more)
-        await _reply(respond, header, blocks.search_result_blocks(header, page.items))
+        await reply.send(header, blocks.search_result_blocks(header, page.items))
 
     async def _share(
-        self, command: Command, owner: SlackUser, channel_id: str, respond: AsyncRespond
+        self, command: Command, owner: SlackUser, channel_id: str, reply: Reply
     ) -> None:
-        item = await self._resolve(command, owner, respond, blocks.SHARE_ACTION, "share")
+        item = await self._resolve(command, owner, reply, blocks.SHARE_ACTION, "share")
         if item is not None:
-            await self._share_item(owner, item, command.edit, channel_id, respond)
+            await self._share_item(owner, item, command.edit, channel_id, reply)
 
     async def _fetch(
-        self, command: Command, owner: SlackUser, channel_id: str, respond: AsyncRespond
+        self, command: Command, owner: SlackUser, channel_id: str, reply: Reply
     ) -> None:
-        item = await self._resolve(command, owner, respond, blocks.FETCH_ACTION, "upload")
+        item = await self._resolve(command, owner, reply, blocks.FETCH_ACTION, "upload")
         if item is not None:
-            await self._fetch_item(owner, item, channel_id, respond)
+            await self._fetch_item(owner, item, channel_id, reply)
 
     # shared steps
 
@@ -201,27 +203,27 @@ class Listeners:
         self,
         command: Command,
         owner: SlackUser,
-        respond: AsyncRespond,
+        reply: Reply,
         action_id: str,
         verb: str,
     ) -> DriveItem | None:
         """Return the one item the argument names, or answer with a picker or a miss."""
         if not command.argument:
-            await _reply(respond, messages.missing_argument(command.name))
+            await reply.send(messages.missing_argument(command.name))
             return None
         resolution = await self._onedrive.resolve(owner, command.argument)
         if resolution.item is not None:
             return resolution.item
         if not resolution.candidates:
-            await _reply(respond, messages.no_results(command.argument))
+            await reply.send(messages.no_results(command.argument))
             return None
         header = messages.pick_one(command.argument, verb)
         picker = blocks.picker_blocks(header, resolution.candidates, action_id, command.edit)
-        await _reply(respond, header, picker)
+        await reply.send(header, picker)
         return None
 
     async def _share_item(
-        self, owner: SlackUser, item: DriveItem, edit: bool, channel_id: str, respond: AsyncRespond
+        self, owner: SlackUser, item: DriveItem, edit: bool, channel_id: str, reply: Reply
     ) -> None:
         link = await self._onedrive.create_sharing_link(owner, item.ref, edit)
         text = messages.shared_message(owner.user_id, item.name, link.url, edit)
@@ -230,18 +232,18 @@ class Listeners:
         except NotInChannel:
             # response_url can post into a conversation the bot is not a member of.
             log.info("bot cannot post in the channel; answering through response_url")
-            await respond(text=text, response_type="in_channel", replace_original=False)
+            await reply.in_channel(text)
         if link.scope_was_narrowed:
-            await _reply(respond, messages.LINK_SCOPE_BLOCKED)
+            await reply.send(messages.LINK_SCOPE_BLOCKED)
 
     async def _fetch_item(
-        self, owner: SlackUser, item: DriveItem, channel_id: str, respond: AsyncRespond
+        self, owner: SlackUser, item: DriveItem, channel_id: str, reply: Reply
     ) -> None:
         if item.is_folder:
-            await _reply(respond, messages.folder_not_supported(item.name))
+            await reply.send(messages.folder_not_supported(item.name))
             return
         if item.size is not None and item.size <= self._onedrive.fetch_max_bytes:
-            await _reply(respond, messages.fetch_started(item.name, item.size))
+            await reply.send(messages.fetch_started(item.name, item.size))
         spool = await asyncio.to_thread(tempfile.TemporaryFile)
         try:
             size = await self._onedrive.download(owner, item, spool)
@@ -256,7 +258,7 @@ class Listeners:
             await asyncio.to_thread(spool.close)
 
     async def _guard(
-        self, owner: SlackUser, respond: AsyncRespond, work: Callable[[], Awaitable[None]]
+        self, owner: SlackUser, reply: Reply, work: Callable[[], Awaitable[None]]
     ) -> None:
         """Run a listener's work and turn every failure into an answer the person can use."""
         task = asyncio.current_task()
@@ -267,29 +269,65 @@ class Listeners:
         except (NotConnected, ReconnectRequired) as exc:
             log.info("person must connect: %s", exc)
             url = await self._onedrive.connect_link(owner)
-            await _reply(respond, exc.user_message, blocks.connect_blocks(exc.user_message, url))
+            await reply.send(exc.user_message, blocks.connect_blocks(exc.user_message, url))
         except BotError as exc:
             log.info("answered with %s: %s", type(exc).__name__, exc)
-            await _reply(respond, exc.user_message)
+            await reply.send(exc.user_message)
         except Exception:
             error_id = new_error_id()
             log.exception("unexpected error (error id %s)", error_id)
-            await _reply(respond, messages.UNEXPECTED_ERROR.format(error_id=error_id))
+            await reply.send(messages.UNEXPECTED_ERROR.format(error_id=error_id))
         finally:
             if task is not None:
                 self._in_flight.discard(task)
 
 
-async def _reply(
-    respond: AsyncRespond, text: str, reply_blocks: list[dict[str, Any]] | None = None
-) -> None:
-    """Answer only the person who asked, as a new ephemeral message."""
-    try:
-        await respond(
-            text=text, blocks=reply_blocks, response_type="ephemeral", replace_original=False
-        )
-    except Exception:
-        log.exception("could not answer through response_url")
+class Reply:
+    """Answers the person who asked: through `response_url`, else as an ephemeral message.
+
+    A `response_url` works for 30 minutes and 5 messages; past that the Web API's
+    chat.postEphemeral still reaches the person in channels the bot is a member of.
+    """
+
+    def __init__(
+        self, respond: AsyncRespond, delivery: SlackDelivery, channel_id: str, user_id: str
+    ) -> None:
+        self._respond = respond
+        self._delivery = delivery
+        self._channel_id = channel_id
+        self._user_id = user_id
+
+    async def send(self, text: str, reply_blocks: list[dict[str, Any]] | None = None) -> None:
+        """Answer only the person who asked, as a new ephemeral message."""
+        if await self._post(text, reply_blocks, "ephemeral"):
+            return
+        try:
+            await self._delivery.post_ephemeral(self._channel_id, self._user_id, text, reply_blocks)
+        except BotError as exc:
+            log.warning("could not answer the person at all: %s", exc)
+
+    async def in_channel(self, text: str) -> None:
+        """Post visibly into the conversation the command came from."""
+        if not await self._post(text, None, "in_channel"):
+            raise NotInChannel("response_url refused an in-channel message")
+
+    async def _post(
+        self, text: str, reply_blocks: list[dict[str, Any]] | None, response_type: str
+    ) -> bool:
+        try:
+            response = await self._respond(
+                text=text,
+                blocks=reply_blocks,
+                response_type=response_type,
+                replace_original=False,
+            )
+        except Exception as exc:
+            log.warning("response_url failed: %s", type(exc).__name__)
+            return False
+        if response.status_code != 200:
+            log.warning("response_url answered HTTP %d", response.status_code)
+            return False
+        return True
 
 
 _COMMANDS = {

@@ -35,10 +35,11 @@ async def reject_foreign_team(
     context = req.context
     installed = context.authorize_result
     if installed is not None and context.team_id and installed.team_id:
-        if (
-            context.team_id != installed.team_id
-            and context.enterprise_id != installed.enterprise_id
-        ):
+        same_team = context.team_id == installed.team_id
+        same_org = (
+            bool(installed.enterprise_id) and context.enterprise_id == installed.enterprise_id
+        )
+        if not same_team and not same_org:
             log.warning("rejected a request for team %s, not the installed team", context.team_id)
             return BoltResponse(status=200, body="")
     return await next()

@@ -7,7 +7,7 @@ each test uses Slack users and Microsoft accounts of its own (see `people`).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -74,6 +74,7 @@ def app(
             "MS_AUTHORITY_HOST": identity.url,
             "GRAPH_API_URL": f"{graph.url}/v1.0",
             "LOG_LEVEL": "DEBUG",
+            "GRAPH_TIMEOUT_SECONDS": "3",
             **ca.env(),
         }
         process = AppProcess(env, directory / "app.log")
@@ -107,3 +108,23 @@ def app_engine(app: App) -> Engine:
 @pytest.fixture
 def app_log(app: App) -> Path:
     return app.process.log_path
+
+
+@pytest.fixture
+def another_app(app: App, identity: FakeIdentityPlatform) -> Iterator[Callable[..., AppProcess]]:
+    """Start more app processes on the module's database, with extra settings."""
+    started: list[AppProcess] = []
+
+    def start(**env: str) -> AppProcess:
+        name = f"app-{len(started) + 1}.log"
+        process = AppProcess(app.process.env | env, app.process.log_path.with_name(name))
+        process.env["PORT"] = str(process.port)
+        process.env["PUBLIC_URL"] = process.url
+        identity.redirect_uris.append(f"{process.url}/auth/callback")
+        process.start()
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()

@@ -1,0 +1,183 @@
+"""Faults injected through the fakes: Graph retries, Slack errors and events, tenant rules."""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from urllib.parse import urlencode
+
+import pytest
+from sqlalchemy import text
+
+from tests.e2e.app_process import AppProcess
+from tests.e2e.people import CHANNEL, App, People, all_text
+from tests.e2e.slack_requests import SlackUserAgent, signature_headers
+from tests.fakes import FakeGraph, FakeSlack
+
+
+def _connection_count(app: App, user_id: str) -> int:
+    with app.engine.connect() as connection:
+        query = text("SELECT count(*) FROM connection WHERE user_id = :user")
+        return int(connection.execute(query, {"user": user_id}).scalar_one())
+
+
+def _event_body(event: dict, team_id: str) -> bytes:
+    return json.dumps(
+        {
+            "token": "legacy-verification-token",
+            "team_id": team_id,
+            "api_app_id": "A123456",
+            "event": event,
+            "type": "event_callback",
+            "event_id": "Ev0PV52K21",
+            "event_time": int(time.time()),
+        }
+    ).encode()
+
+
+def _post_event(people: People, body: bytes) -> int:
+    headers = signature_headers(people.app.signing_secret, body)
+    headers["Content-Type"] = "application/json"
+    agent = SlackUserAgent(people.app.url, people.app.signing_secret, team_id="T", user_id="U")
+    return agent.post(body, headers).status_code
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "body"),
+    [
+        (429, {"Retry-After": "1"}, None),
+        (503, None, None),
+        (504, {}, None),
+        (200, {"Content-Type": "text/html"}, "<html>proxy error</html>"),
+    ],
+    ids=["429-seconds", "503", "504", "not-json"],
+)
+def test_graph_faults_are_retried(
+    people: People, graph: FakeGraph, status: int, headers: dict | None, body: str | None
+) -> None:
+    adele = people.new()
+    graph.add_item(adele.account, "Sturdy.txt", content=b"s")
+    adele.connect()
+    graph.fail_next(1, status, body=body, headers=headers, path_pattern=r"/search\(")
+    assert "Sturdy.txt" in all_text(adele.ask("search Sturdy"))
+
+
+def test_retry_after_as_http_date(people: People, graph: FakeGraph) -> None:
+    adele = people.new()
+    graph.add_item(adele.account, "Dated.txt", content=b"d")
+    adele.connect()
+    when = email.utils.formatdate(time.time() + 2, usegmt=True)
+    graph.fail_next(1, 429, headers={"Retry-After": when}, path_pattern=r"/search\(")
+    started = time.monotonic()
+    assert "Dated.txt" in all_text(adele.ask("search Dated"))
+    assert time.monotonic() - started >= 1.0
+
+
+def test_graph_read_timeout_is_retried(people: People, graph: FakeGraph) -> None:
+    adele = people.new()
+    graph.add_item(adele.account, "Slowpoke.txt", content=b"s")
+    adele.connect()
+    # the app gives Graph 3 seconds a request; this answer would come after 5
+    graph.fail_next(1, 500, delay_seconds=5, path_pattern=r"/search\(")
+    assert "Slowpoke.txt" in all_text(adele.ask("search Slowpoke"))
+
+
+def test_graph_down_past_retries(people: People, graph: FakeGraph) -> None:
+    adele = people.new()
+    adele.connect()
+    graph.fail_next(6, 503, headers={"Retry-After": "0"}, path_pattern=r"/search\(")
+    reply = adele.ask("search anything")
+    assert "busy" in all_text(reply) or "not answering" in all_text(reply)
+    graph.faults.clear()
+
+
+def test_slack_ratelimit_is_waited_out(people: People, graph: FakeGraph, slack: FakeSlack) -> None:
+    adele = people.new()
+    graph.add_item(adele.account, "Limited.txt", content=b"l")
+    adele.connect()
+    slack.fail_next("chat.postMessage", status=429, headers={"Retry-After": "1"})
+    adele.command("share Limited.txt")
+    posted = slack.wait_for_sync(
+        lambda m: m.kind == "message" and f"<@{adele.user_id}>" in (m.text or ""), timeout=20
+    )
+    assert "Limited.txt" in (posted.text or "")
+
+
+def test_expired_response_url_falls_back(
+    people: People, graph: FakeGraph, slack: FakeSlack
+) -> None:
+    adele = people.new()
+    adele.connect()
+    slack.fail_next("response_url", body="expired_url", status=404)
+    adele.command("search nothing-here-at-all")
+    ephemeral = slack.wait_for_sync(
+        lambda m: m.kind == "ephemeral" and m.user == adele.user_id, timeout=15
+    )
+    assert ephemeral.channel == CHANNEL
+    assert "No files" in (ephemeral.text or "")
+
+
+def test_app_uninstalled_deletes_team(people: People, app: App) -> None:
+    adele = people.new()
+    adele.connect()
+    other = people.new()
+    other.agent.team_id = "T0THER0001"
+    assert _connection_count(app, adele.user_id) == 1
+    body = _event_body({"type": "app_uninstalled"}, adele.agent.team_id)
+    assert _post_event(people, body) == 200
+    deadline = time.monotonic() + 10
+    while _connection_count(app, adele.user_id) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _connection_count(app, adele.user_id) == 0
+
+
+def test_tokens_revoked_deletes_users(people: People, app: App) -> None:
+    adele = people.new()
+    bob = people.new()
+    adele.connect()
+    bob.connect()
+    event = {"type": "tokens_revoked", "tokens": {"oauth": [adele.user_id], "bot": []}}
+    assert _post_event(people, _event_body(event, adele.agent.team_id)) == 200
+    deadline = time.monotonic() + 10
+    while _connection_count(app, adele.user_id) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _connection_count(app, adele.user_id) == 0
+    assert _connection_count(app, bob.user_id) == 1
+
+
+def test_foreign_team_payload_ignored(people: People, graph: FakeGraph) -> None:
+    adele = people.new()
+    adele.agent.team_id = "T0FOREIGN1"
+    graph_requests = len(graph.requests.snapshot())
+    _, response_url = adele.command("connect")
+    time.sleep(1)
+    assert adele.replies(response_url) == []
+    assert len(graph.requests.snapshot()) == graph_requests
+
+
+def test_malformed_bodies_do_nothing(people: People, slack: FakeSlack) -> None:
+    adele = people.new()
+    calls_before = len(slack.calls.snapshot())
+    for body in (b"\xff\xfe not a form", urlencode({"payload": "{not json"}).encode(), b""):
+        response = adele.agent.post(body)
+        assert response.status_code in (200, 400, 401, 404)
+    response_url = slack.new_response_url()
+    unknown = adele.agent.click_body("no_such_action", "x", CHANNEL, response_url)
+    assert adele.agent.post(unknown).status_code in (200, 404)
+    time.sleep(0.5)
+    assert adele.replies(response_url) == []
+    assert [c.method for c in slack.calls.snapshot()[calls_before:]] in ([], ["auth.test"])
+
+
+def test_tenant_outside_allow_list(people: People, another_app: callable, app: App) -> None:
+    adele = people.new()
+    strict: AppProcess = another_app(ALLOWED_TENANTS="00000000-1111-2222-3333-444444444444")
+    agent = SlackUserAgent(
+        strict.url, app.signing_secret, team_id=adele.agent.team_id, user_id=adele.user_id
+    )
+    adele.agent = agent
+    page = adele.open_link(adele.connect_link())
+    assert page.status_code == 403
+    assert "not set up for" in page.text
+    assert _connection_count(app, adele.user_id) == 0
