@@ -43,7 +43,8 @@ HELP = {
     "LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR",
     "ALLOWED_TENANTS": "comma-separated Microsoft tenant ids whose accounts may connect;"
     " empty allows every tenant",
-    "GRAPH_TIMEOUT_SECONDS": "how long one Graph request may take, in seconds",
+    "HTTP_TIMEOUT_SECONDS": "how long one request to Graph or the identity platform may take,"
+    " in seconds",
 }
 
 
@@ -72,7 +73,7 @@ class Settings(BaseSettings):
     graph_api_url: str = "https://graph.microsoft.com/v1.0"
     ms_scopes: str = "User.Read Files.ReadWrite.All"
     allowed_tenants: str = ""
-    graph_timeout_seconds: float = Field(default=30.0, gt=0)
+    http_timeout_seconds: float = Field(default=30.0, gt=0)
     log_level: str = "INFO"
 
     @field_validator("slack_bot_token")

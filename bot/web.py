@@ -82,7 +82,7 @@ def create_app(settings: Settings, engine: Engine) -> Starlette:
         store,
         TokenProvider(store, cipher, msal_client),
         consent,
-        GraphClient(settings.graph_api_url, http, timeout=settings.graph_timeout_seconds),
+        GraphClient(settings.graph_api_url, http, timeout=settings.http_timeout_seconds),
         settings.fetch_max_bytes,
     )
     slack_client = AsyncWebClient(

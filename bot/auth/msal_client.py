@@ -59,7 +59,7 @@ class MsalClient:
             token_cache=cache,
             http_client=self._session,
             http_cache=self._http_cache,
-            timeout=15,
+            timeout=settings.http_timeout_seconds,
             # Instance discovery asks a Microsoft host about the authority; with a
             # non-Microsoft authority host it would send requests elsewhere.
             instance_discovery=None if settings.is_microsoft_authority else False,
@@ -127,7 +127,8 @@ class MsalClient:
             return None
         try:
             return app.acquire_token_silent_with_error(self.scopes, account)
-        except (requests.RequestException, MsalServiceError) as exc:
+        except (requests.RequestException, MsalServiceError, ValueError) as exc:
+            # ValueError: MSAL parses the token endpoint's answer as JSON without a check.
             return _network_error(exc)
 
     async def acquire_token_silent(

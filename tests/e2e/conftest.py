@@ -74,7 +74,7 @@ def app(
             "MS_AUTHORITY_HOST": identity.url,
             "GRAPH_API_URL": f"{graph.url}/v1.0",
             "LOG_LEVEL": "DEBUG",
-            "GRAPH_TIMEOUT_SECONDS": "3",
+            "HTTP_TIMEOUT_SECONDS": "3",
             **ca.env(),
         }
         process = AppProcess(env, directory / "app.log")

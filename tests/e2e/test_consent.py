@@ -163,3 +163,29 @@ def test_database_holds_no_plaintext_secret(
     assert secrets
     for secret in secrets:
         assert secret not in dump
+
+
+def test_code_for_another_client_rejected(
+    people: People, app: App, identity: FakeIdentityPlatform
+) -> None:
+    adele = people.new()
+    link = adele.connect_link()
+    first = adele.browser.get(link, follow_redirects=False)
+    authorize_url = first.headers["Location"]
+    ours = {key: values[0] for key, values in parse_qs(urlsplit(authorize_url).query).items()}
+
+    # an attacker's own app registration, with the same redirect URI, obtains a code
+    other = identity.register_client(redirect_uris=[f"{app.url}/auth/callback"])
+    identity.sign_in_as = adele.account
+    stolen = adele.browser.get(
+        authorize_url.split("?")[0],
+        params={**ours, "client_id": other.client_id},
+        follow_redirects=False,
+    )
+    code = parse_qs(urlsplit(stolen.headers["Location"]).query)["code"][0]
+
+    page = adele.browser.get(
+        f"{app.url}/auth/callback", params={"code": code, "state": ours["state"]}
+    )
+    assert page.status_code == 400
+    assert _connection_count(app, adele.user_id) == 0

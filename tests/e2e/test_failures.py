@@ -8,6 +8,7 @@ from sqlalchemy import text
 from tests.e2e.conftest import FETCH_MAX_BYTES
 from tests.e2e.people import CHANNEL, App, People, all_text, button_values
 from tests.fakes import FakeGraph, FakeIdentityPlatform, FakeSlack
+from tests.fakes.payloads import load_payload
 
 
 def _connection_count(app: App, user_id: str) -> int:
@@ -160,8 +161,10 @@ def test_no_secret_in_logs(
     people.slack.wait_for_sync(lambda u: u.filename == "Logged.txt", kind="uploads")
     log = app.process.log()
     assert "graph GET search" in log  # the app really logged at DEBUG and INFO
+    shown = "\n".join(repr(m) for m in people.slack.messages.snapshot())
     for secret in identity.issued_secrets() + app.secrets:
         assert secret not in log
+        assert secret not in shown
 
 
 def test_unexpected_error_has_error_id(people: People, app: App, graph: FakeGraph) -> None:
@@ -175,3 +178,53 @@ def test_unexpected_error_has_error_id(people: People, app: App, graph: FakeGrap
     log = app.process.log()
     assert f"unexpected error (error id {error_id})" in log
     assert f"user={adele.user_id}" in log.split(f"error id {error_id}")[1].splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "entra/token_error_invalid_grant_AADSTS50173.json",
+        "entra/token_error_invalid_grant_AADSTS700082.json",
+        "entra/token_error_invalid_grant_AADSTS65001.json",
+        "entra/token_error_interaction_required_AADSTS50076.json",
+    ],
+    ids=["revoked", "expired", "consent", "mfa"],
+)
+def test_dead_sign_in_is_removed(
+    people: People, app: App, identity: FakeIdentityPlatform, short_tokens: object, payload: str
+) -> None:
+    adele = people.new()
+    adele.connect()
+    canned = load_payload(payload)
+    identity.fail_next_token(canned["status"], canned["body"], grant_type="refresh_token")
+    reply = adele.ask("search anything")
+    assert "Connect again" in all_text(reply)
+    assert _connection_count(app, adele.user_id) == 0
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "headers", "delay"),
+    [
+        (429, {"error": "temporarily_unavailable"}, {"Retry-After": "1"}, 0.0),
+        (500, {"error": "server_error"}, {}, 0.0),
+        (200, "<html>gateway</html>", {"Content-Type": "text/html"}, 0.0),
+        (503, {}, {}, 5.0),
+    ],
+    ids=["429", "500", "not-json", "timeout"],
+)
+def test_passing_token_fault_keeps_connection(
+    people: People,
+    app: App,
+    identity: FakeIdentityPlatform,
+    short_tokens: object,
+    status: int,
+    body: object,
+    headers: dict[str, str],
+    delay: float,
+) -> None:
+    adele = people.new()
+    adele.connect()
+    identity.fail_next_token(status, body, headers, grant_type="refresh_token", delay_seconds=delay)
+    reply = adele.reply(adele.command("search anything")[1], timeout=40)
+    assert "not answering" in all_text(reply)
+    assert _connection_count(app, adele.user_id) == 1

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot import messages
 
@@ -26,3 +30,35 @@ def test_item_line_escapes_folder() -> None:
     )
     assert "<!here>" not in line
     assert "2026-01-02 03:04 UTC" in line
+
+
+CONTROL = re.compile(r"<[@#!]|<https?:|<mailto:")
+
+
+@given(st.text(max_size=300))
+def test_messages_never_carry_user_controls(text: str) -> None:
+    rendered = [
+        messages.unknown_command(text),
+        messages.no_results(text),
+        messages.searching(text),
+        messages.search_header(text, 3, True),
+        messages.pick_one(text, "share"),
+        messages.status_connected(text, datetime(2026, 1, 1, tzinfo=UTC)),
+        messages.connected_in_slack(text),
+        messages.reconnect_required(text),
+        messages.fetched_comment("U123", text),
+        messages.folder_not_supported(text),
+        messages.fetch_started(text, 10),
+        messages.slack_refused(text),
+    ]
+    for message in rendered:
+        assert not CONTROL.search(message.replace("<@U123>", ""))
+
+
+@given(st.text(max_size=300), st.text(max_size=300))
+def test_links_keep_one_target(label: str, path: str) -> None:
+    rendered = messages.shared_message("U1", label, "https://x.example/" + path, edit=False)
+    rest = rendered.replace("<@U1>", "", 1)
+    assert rest.count("<") == 1
+    assert rest.count(">") == 1
+    assert "<https://x.example/" in rest
