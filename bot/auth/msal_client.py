@@ -131,11 +131,6 @@ class MsalClient:
             # ValueError: MSAL parses the token endpoint's answer as JSON without a check.
             return _network_error(exc)
 
-    async def acquire_token_silent(
-        self, cache: msal.SerializableTokenCache, home_account_id: str
-    ) -> dict[str, Any] | None:
-        return await asyncio.to_thread(self.acquire_token_silent_sync, cache, home_account_id)
-
 
 def _network_error(exc: Exception) -> dict[str, Any]:
     """Turn a failed exchange with the identity platform into an MSAL-style error dict.

@@ -82,14 +82,25 @@ class TokenProvider:
             connection = await self._store.get_connection(owner)
             if connection is None:
                 raise NotConnected("no connection stored")
-            cache = self._load_cache(connection)
-            if cache is not None and self._msal.has_fresh_access_token(
-                cache, connection.home_account_id
-            ):
-                result = await self._msal.acquire_token_silent(cache, connection.home_account_id)
-                if result and "access_token" in result and not cache.has_state_changed:
-                    return AccessToken(result["access_token"], connection)
+            cached = await asyncio.to_thread(self._cached_token, connection)
+            if cached:
+                return AccessToken(cached, connection)
             return await self._refresh(owner)
+
+    def _cached_token(self, connection: Connection) -> str | None:
+        """Return a fresh access token from the stored cache without any network call.
+
+        Runs in a worker thread, because decryption and MSAL's cache search are CPU work.
+        """
+        cache = self._load_cache(connection)
+        if cache is None or not self._msal.has_fresh_access_token(
+            cache, connection.home_account_id
+        ):
+            return None
+        result = self._msal.acquire_token_silent_sync(cache, connection.home_account_id)
+        if result and "access_token" in result and not cache.has_state_changed:
+            return str(result["access_token"])
+        return None
 
     async def _refresh(self, owner: SlackUser) -> AccessToken:
         update = await self._store.update_connection_locked(owner, self._refresh_locked)
