@@ -108,9 +108,14 @@ def no_results(words: str) -> str:
 
 
 def search_header(words: str, shown: int, more: bool) -> str:
-    extra = " Showing the first ones; add words to narrow it down." if more else ""
-    noun = "file" if shown == 1 else "files"
-    return f"{shown} {noun} match “{escape(words)}”.{extra}"
+    if more:
+        return (
+            f"Here are the first {shown} files that match “{escape(words)}”. "
+            "Add words to narrow the search."
+        )
+    if shown == 1:
+        return f"1 file matches “{escape(words)}”."
+    return f"{shown} files match “{escape(words)}”."
 
 
 def pick_one(words: str, action: str) -> str:

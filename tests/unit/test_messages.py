@@ -62,3 +62,9 @@ def test_links_keep_one_target(label: str, path: str) -> None:
     assert rest.count("<") == 1
     assert rest.count(">") == 1
     assert "<https://x.example/" in rest
+
+
+def test_search_header_counts() -> None:
+    assert messages.search_header("plan", 1, more=False) == "1 file matches “plan”."
+    assert messages.search_header("plan", 3, more=False) == "3 files match “plan”."
+    assert "first 10 files" in messages.search_header("plan", 10, more=True)
