@@ -20,7 +20,7 @@ MICROSOFT_AUTHORITY_HOSTS = (
     "login.partner.microsoftonline.cn",
 )
 
-# What each variable is for and where to get it, shown next to any problem with it.
+# The purpose of each variable and where to get it, shown next to any problem with it.
 HELP = {
     "SLACK_SIGNING_SECRET": "verifies requests from Slack; Slack app settings > Basic"
     " Information > Signing Secret",

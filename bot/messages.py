@@ -29,7 +29,7 @@ def escape(text: str) -> str:
 
 
 def link(url: str, label: str) -> str:
-    """A mrkdwn link whose label and URL cannot break out of the <url|label> form."""
+    """Format a mrkdwn link whose label and URL cannot break out of the <url|label> form."""
     safe_url = escape(url).replace("|", "%7C")
     return f"<{safe_url}|{escape(label).replace('|', '¦')}>"
 

@@ -25,7 +25,7 @@ PICKER_CHOICES = 5
 
 @dataclass(frozen=True)
 class Resolution:
-    """What a file name or link points at: one item, several candidates, or nothing."""
+    """The target of a file name or link: one item, several candidates, or nothing."""
 
     item: DriveItem | None = None
     candidates: list[DriveItem] = field(default_factory=list)

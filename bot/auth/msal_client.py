@@ -27,9 +27,9 @@ SIGN_IN_AGAIN_ERRORS = frozenset(
     {"invalid_grant", "interaction_required", "consent_required", "login_required"}
 )
 
-# MSAL treats an access token with less than 5 minutes left as expired (msal 1.x,
-# ClientApplication._acquire_token_silent_from_cache_and_possibly_refresh_it); a minute
-# more keeps the check here on the safe side of MSAL's.
+# MSAL treats an access token with less than 5 minutes left as expired, in msal 1.x's
+# ClientApplication._acquire_token_silent_from_cache_and_possibly_refresh_it. The extra
+# minute keeps this check on the safe side of MSAL's.
 REFRESH_MARGIN_SECONDS = 6 * 60
 
 # The scopes MSAL adds itself and rejects when a caller passes them.
@@ -98,7 +98,7 @@ class MsalClient:
     def has_fresh_access_token(
         self, cache: msal.SerializableTokenCache, home_account_id: str
     ) -> bool:
-        """Tell whether MSAL would answer from the cache without calling the token endpoint."""
+        """Return whether MSAL can return a token from the cache without the token endpoint."""
         now = time.time()
         entries = cache.search(
             cache.CredentialType.ACCESS_TOKEN,
@@ -117,7 +117,7 @@ class MsalClient:
     ) -> dict[str, Any] | None:
         """Return MSAL's result for the account in the cache, refreshing it when needed.
 
-        Blocking; the caller runs it in a worker thread. None means the cache holds no
+        Blocking; the caller runs it in a worker thread. None means the cache contains no
         usable account or refresh token.
         """
         app = self.build(cache)
@@ -128,13 +128,13 @@ class MsalClient:
         try:
             return app.acquire_token_silent_with_error(self.scopes, account)
         except (requests.RequestException, MsalServiceError, ValueError) as exc:
-            # ValueError: MSAL parses the token endpoint's answer as JSON without a check.
+            # ValueError: MSAL parses the token endpoint's response as JSON without a check.
             return _network_error(exc)
 
 
 def _network_error(exc: Exception) -> dict[str, Any]:
     """Turn a failed exchange with the identity platform into an MSAL-style error dict.
 
-    MSAL raises `MsalServiceError` for 5xx answers and lets `requests` errors through.
+    MSAL raises `MsalServiceError` for 5xx responses and lets `requests` errors through.
     """
     return {"error": "network_error", "error_description": type(exc).__name__}

@@ -1,9 +1,9 @@
 """Access tokens for a stored connection, refreshed by MSAL and saved back encrypted.
 
-When the cached access token is fresh, MSAL answers from the decrypted cache and nothing is
-written. Otherwise the refresh runs while the connection's row is locked, so one refresh
+When the cached access token is fresh, MSAL returns it from the decrypted cache and nothing
+is written. Otherwise the refresh runs while the connection's row is locked. So one refresh
 happens at a time per person, across processes too, and a rotated refresh token is never
-lost to a concurrent refresh that still held the old one.
+lost to a concurrent refresh that still had the old one.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 PERSONAL_TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 
-# How a person is told why their sign-in stopped working, by MSAL error.
+# The reason shown to a person whose sign-in stopped working, by MSAL error.
 REASONS = {
     "invalid_grant": "the sign-in was revoked or has expired",
     "interaction_required": "Microsoft needs you to sign in again",
@@ -120,7 +120,7 @@ class TokenProvider:
         log.warning(
             "token request failed: %s, codes %s", refreshed.error, list(refreshed.error_codes)
         )
-        raise TokenServiceUnavailable(f"token endpoint answered {refreshed.error}")
+        raise TokenServiceUnavailable(f"token endpoint returned {refreshed.error}")
 
     def _refresh_locked(
         self, connection: Connection

@@ -1,7 +1,7 @@
 """Microsoft Graph client over one shared `httpx.AsyncClient`.
 
 httpx errors and Graph error bodies are translated into `bot.errors` here and nowhere else.
-Throttled and unavailable answers (429, 503, 504) and transport failures are retried with
+Throttled and unavailable responses (429, 503, 504) and transport failures are retried with
 jittered backoff that honours `Retry-After`, within a time budget per call; past the budget
 the caller gets `Throttled` with the time to wait.
 https://learn.microsoft.com/graph/throttling
@@ -145,7 +145,7 @@ class GraphClient:
     async def download(self, token: str, ref: ItemRef, dest: BinaryIO, max_bytes: int) -> int:
         """Write the item's content to `dest` and return the byte count.
 
-        Graph answers with a 302 to a pre-authenticated URL; that request carries no
+        Graph responds with a 302 to a pre-authenticated URL; that request carries no
         Authorization header, because the URL is the credential and the host is not Graph.
         https://learn.microsoft.com/graph/api/driveitem-get-content
         """
@@ -163,7 +163,7 @@ class GraphClient:
         try:
             async with self._http.stream("GET", url) as response:
                 if response.status_code != 200:
-                    raise GraphUnavailable(f"download host answered {response.status_code}")
+                    raise GraphUnavailable(f"download host returned HTTP {response.status_code}")
                 written = 0
                 async for chunk in response.aiter_bytes(CHUNK_SIZE):
                     written += len(chunk)
@@ -176,7 +176,7 @@ class GraphClient:
         return written
 
     async def _json(self, method: str, path: str, token: str, **kwargs: Any) -> dict[str, Any]:
-        """Send a request and parse its JSON object; a garbled answer to a GET is retried once."""
+        """Send a request and parse its JSON object; a garbled response to a GET is retried once."""
         for attempt in (1, 2):
             response = await self._send(method, path, token, **kwargs)
             try:
@@ -186,12 +186,12 @@ class GraphClient:
             if isinstance(data, dict):
                 return data
             log.warning(
-                "graph %s %s answered a body that is not a JSON object", method, kwargs["template"]
+                "graph %s %s returned a body that is not a JSON object", method, kwargs["template"]
             )
             if method != "GET" or attempt == 2:
                 break
             await asyncio.sleep(_backoff(attempt))
-        raise GraphUnavailable(f"{kwargs['template']} answered a body that is not a JSON object")
+        raise GraphUnavailable(f"{kwargs['template']} returned a body that is not a JSON object")
 
     async def _send(
         self,
@@ -244,13 +244,13 @@ class GraphClient:
             wait = retry_after(response) or _backoff(attempt)
             if attempt == MAX_ATTEMPTS or time.monotonic() + wait > deadline:
                 raise Throttled(
-                    f"{template} answered {response.status_code} past the retry budget",
+                    f"{template} returned {response.status_code} past the retry budget",
                     retry_after=wait,
                     status=response.status_code,
                     request_id=request_id,
                 )
             log.warning(
-                "graph %s %s answered %d; retrying in %.1f s",
+                "graph %s %s returned %d; retrying in %.1f s",
                 method,
                 template,
                 response.status_code,
@@ -285,7 +285,7 @@ def _backoff(attempt: int) -> float:
 
 
 def _error_for(response: httpx.Response, template: str) -> GraphError:
-    """Map a Graph error response to the exception the person is told about."""
+    """Map a Graph error response to the exception that carries the person's message."""
     code = ""
     try:
         body = response.json()
@@ -293,7 +293,7 @@ def _error_for(response: httpx.Response, template: str) -> GraphError:
     except (ValueError, AttributeError):
         pass
     status = response.status_code
-    detail = f"{template} answered {status} {code}".strip()
+    detail = f"{template} returned {status} {code}".strip()
     kwargs: dict[str, Any] = {
         "status": status,
         "code": code,

@@ -55,7 +55,7 @@ def command_owner(body: Body) -> SlackUser:
 
 
 def action_owner(body: Body) -> SlackUser:
-    """The person who clicked, never the author of the message the button sits in."""
+    """Return the person who clicked, never the author of the message with the button."""
     user = body.get("user") or {}
     team = body.get("team") or {}
     enterprise = body.get("enterprise") or {}
@@ -76,11 +76,11 @@ class Listeners:
     def __init__(self, onedrive: OneDrive, delivery: SlackDelivery) -> None:
         self._onedrive = onedrive
         self._delivery = delivery
-        # Work still running after its ack; Bolt starts it as a task nobody else awaits.
+        # Work still running after its ack. Bolt starts it as a task that no other code awaits.
         self._in_flight: set[asyncio.Task[Any]] = set()
 
     async def drain(self, timeout: float) -> None:
-        """Wait for acknowledged work to finish, so a shutdown answers what it accepted."""
+        """Wait for acknowledged work to finish, so a shutdown completes what it accepted."""
         pending = {task for task in self._in_flight if not task.done()}
         if not pending:
             return
@@ -207,7 +207,7 @@ class Listeners:
         action_id: str,
         verb: str,
     ) -> DriveItem | None:
-        """Return the one item the argument names, or answer with a picker or a miss."""
+        """Return the one item the argument names, or reply with a picker or a miss."""
         if not command.argument:
             await reply.send(messages.missing_argument(command.name))
             return None
@@ -231,7 +231,7 @@ class Listeners:
             await self._delivery.post_message(channel_id, text)
         except NotInChannel:
             # response_url can post into a conversation the bot is not a member of.
-            log.info("bot cannot post in the channel; answering through response_url")
+            log.info("bot cannot post in the channel; posting through response_url")
             await reply.in_channel(text)
         if link.scope_was_narrowed:
             await reply.send(messages.LINK_SCOPE_BLOCKED)
@@ -271,7 +271,7 @@ class Listeners:
             url = await self._onedrive.connect_link(owner)
             await reply.send(exc.user_message, blocks.connect_blocks(exc.user_message, url))
         except BotError as exc:
-            log.info("answered with %s: %s", type(exc).__name__, exc)
+            log.info("replied with %s: %s", type(exc).__name__, exc)
             await reply.send(exc.user_message)
         except Exception:
             error_id = new_error_id()
@@ -283,9 +283,9 @@ class Listeners:
 
 
 class Reply:
-    """Answers the person who asked: through `response_url`, else as an ephemeral message.
+    """Replies to the person who asked, through `response_url` or as an ephemeral message.
 
-    A `response_url` works for 30 minutes and 5 messages; past that the Web API's
+    A `response_url` works for 30 minutes and 5 messages. After that, the Web API's
     chat.postEphemeral still reaches the person in channels the bot is a member of.
     """
 
@@ -304,12 +304,12 @@ class Reply:
         try:
             await self._delivery.post_ephemeral(self._channel_id, self._user_id, text, reply_blocks)
         except BotError as exc:
-            log.warning("could not answer the person at all: %s", exc)
+            log.warning("could not reply to the person at all: %s", exc)
 
     async def in_channel(self, text: str) -> None:
         """Post visibly into the conversation the command came from."""
         if not await self._post(text, None, "in_channel"):
-            raise NotInChannel("response_url refused an in-channel message")
+            raise NotInChannel("response_url rejected an in-channel message")
 
     async def _post(
         self, text: str, reply_blocks: list[dict[str, Any]] | None, response_type: str
@@ -325,7 +325,7 @@ class Reply:
             log.warning("response_url failed: %s", type(exc).__name__)
             return False
         if response.status_code != 200:
-            log.warning("response_url answered HTTP %d", response.status_code)
+            log.warning("response_url returned HTTP %d", response.status_code)
             return False
         return True
 

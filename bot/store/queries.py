@@ -1,4 +1,4 @@
-"""The queries the app makes, run in worker threads so the event loop never blocks."""
+"""The queries the app makes, each run in a worker thread off the event loop."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ T = TypeVar("T")
 
 @dataclass
 class ConnectionUpdate(Generic[T]):
-    """What a locked unit of work decided: its result, and a new cache or a deletion."""
+    """The decision of a locked unit of work: its result, and a new cache or a deletion."""
 
     value: T
     token_cache: str | None = None
