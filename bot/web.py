@@ -11,6 +11,7 @@ import contextlib
 import logging
 import secrets
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import httpx
@@ -38,6 +39,7 @@ from bot.slack.delivery import SlackDelivery
 from bot.slack.events import register_events
 from bot.slack.listeners import register
 from bot.slack.middleware import reject_foreign_team, skip_slack_retries
+from bot.slack.payloads import is_malformed_interaction
 from bot.store import db
 from bot.store.models import utcnow
 from bot.store.queries import Store
@@ -50,6 +52,7 @@ KEEP_EXPIRED_REQUESTS = timedelta(days=1)
 # How long a stopping process keeps working on acknowledged commands; platforms such as
 # Heroku and Kubernetes send SIGKILL 30 seconds after SIGTERM by default.
 DRAIN_SECONDS = 20.0
+WORKER_THREADS = 32
 
 _PAGES = {
     Outcome.UNKNOWN: ("Link not valid", messages.PAGE_LINK_UNKNOWN, 404),
@@ -80,7 +83,7 @@ def create_app(settings: Settings, engine: Engine) -> Starlette:
     )
     onedrive = OneDrive(
         store,
-        TokenProvider(store, cipher, msal_client),
+        TokenProvider(store, cipher, msal_client, settings.tenant_allow_list),
         consent,
         GraphClient(settings.graph_api_url, http, timeout=settings.http_timeout_seconds),
         settings.fetch_max_bytes,
@@ -104,16 +107,21 @@ def create_app(settings: Settings, engine: Engine) -> Starlette:
     slack_handler = AsyncSlackRequestHandler(bolt)
 
     async def slack_events(request: Request) -> Response:
+        body = await request.body()
         try:
-            (await request.body()).decode("utf-8")
+            body.decode("utf-8")
         except UnicodeDecodeError:
             # Bolt's adapter would fail on it; Slack always sends UTF-8.
             return PlainTextResponse("request body is not UTF-8", status_code=400)
+        if is_malformed_interaction(body, request.headers.get("content-type", "")):
+            log.info("rejected a Slack interaction payload of the wrong shape")
+            return PlainTextResponse("request body does not parse", status_code=400)
         try:
             return await slack_handler.handle(request)
-        except ValueError:
-            # Bolt parses the body before it checks the signature, and raises on bad JSON.
-            log.info("rejected a Slack request whose body does not parse")
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
+            # Bolt parses the body before it checks the signature and trusts its shape, so
+            # malformed JSON or a payload of the wrong type raises inside Bolt.
+            log.info("rejected a Slack request that does not parse: %s", type(exc).__name__)
             return PlainTextResponse("request body does not parse", status_code=400)
 
     async def consent_start(request: Request) -> Response:
@@ -149,9 +157,13 @@ def create_app(settings: Settings, engine: Engine) -> Starlette:
         response.delete_cookie(BROWSER_COOKIE, path="/auth")
         return response
 
+    # Health checks get a thread of their own, so slow token refreshes holding the shared
+    # worker threads never make the load balancer think the process is dead.
+    health_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="healthz")
+
     async def healthz(request: Request) -> Response:
         try:
-            await asyncio.to_thread(db.ping, engine)
+            await asyncio.get_running_loop().run_in_executor(health_executor, db.ping, engine)
         except Exception as exc:
             log.warning("health check failed: %s", type(exc).__name__)
             return PlainTextResponse("database unavailable", status_code=503)
@@ -169,6 +181,12 @@ def create_app(settings: Settings, engine: Engine) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Database queries, MSAL calls and file writes run in worker threads. asyncio's
+        # default of min(32, CPUs + 4) threads is 6 on a 2-core host, too few when several
+        # token refreshes wait on the identity platform at once.
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="worker")
+        )
         purger = asyncio.create_task(purge_loop())
         log.info("app started")
         try:
@@ -177,6 +195,7 @@ def create_app(settings: Settings, engine: Engine) -> Starlette:
             purger.cancel()
             await listeners.drain(timeout=DRAIN_SECONDS)
             await http.aclose()
+            health_executor.shutdown(wait=False)
             log.info("app stopped")
 
     return Starlette(

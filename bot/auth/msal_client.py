@@ -114,22 +114,35 @@ class MsalClient:
 
     def acquire_token_silent_sync(
         self, cache: msal.SerializableTokenCache, home_account_id: str
-    ) -> dict[str, Any] | None:
+    ) -> dict[str, Any]:
         """Return MSAL's result for the account in the cache, refreshing it when needed.
 
-        Blocking; the caller runs it in a worker thread. None means the cache contains no
-        usable account or refresh token.
+        Blocking; the caller runs it in a worker thread. The result has `access_token` or
+        `error`: `no_account` and `no_refresh_token` when the cache cannot yield a token,
+        `token_endpoint_error` when the refresh failed without a usable error.
         """
         app = self.build(cache)
         accounts = app.get_accounts()
         account = next((a for a in accounts if a.get("home_account_id") == home_account_id), None)
         if account is None:
-            return None
+            return {"error": "no_account"}
         try:
-            return app.acquire_token_silent_with_error(self.scopes, account)
-        except (requests.RequestException, MsalServiceError, ValueError) as exc:
-            # ValueError: MSAL parses the token endpoint's response as JSON without a check.
+            result = app.acquire_token_silent_with_error(self.scopes, account)
+        except (requests.RequestException, MsalServiceError) as exc:
             return _network_error(exc)
+        except Exception as exc:
+            # MSAL trusts the token endpoint's body: garbled JSON or an unexpected shape
+            # surfaces as ValueError, TypeError, AttributeError and the like.
+            log.warning("MSAL failed on the token endpoint's response: %s", type(exc).__name__)
+            return {"error": "token_endpoint_error"}
+        if result and ("access_token" in result or "error" in result):
+            return dict(result)
+        if not cache.search(
+            cache.CredentialType.REFRESH_TOKEN, query={"home_account_id": home_account_id}
+        ):
+            return {"error": "no_refresh_token"}
+        # A refresh token exists but MSAL produced nothing, as after a 429 or an empty body.
+        return {"error": "token_endpoint_error"}
 
 
 def _network_error(exc: Exception) -> dict[str, Any]:

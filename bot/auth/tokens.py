@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 PERSONAL_TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 
+# Errors after which the stored connection can never yield a token again.
+DEAD_CONNECTION_ERRORS = SIGN_IN_AGAIN_ERRORS | {"no_account", "no_refresh_token"}
+
 # The reason shown to a person whose sign-in stopped working, by MSAL error.
 REASONS = {
     "invalid_grant": "the sign-in was revoked or has expired",
@@ -33,7 +36,9 @@ REASONS = {
     "consent_required": "the app's permissions need your consent again",
     "login_required": "Microsoft needs you to sign in again",
     "no_refresh_token": "the stored sign-in is incomplete",
+    "no_account": "the stored sign-in is incomplete",
     "undecryptable": "the stored sign-in could not be read",
+    "tenant_not_allowed": "this workspace no longer allows accounts of your organization",
 }
 
 
@@ -64,8 +69,15 @@ class _Refreshed:
 class TokenProvider:
     """Gets access tokens for a Slack user's connection."""
 
-    def __init__(self, store: Store, cipher: Cipher, msal_client: MsalClient) -> None:
+    def __init__(
+        self,
+        store: Store,
+        cipher: Cipher,
+        msal_client: MsalClient,
+        allowed_tenants: frozenset[str] = frozenset(),
+    ) -> None:
         self._store = store
+        self._allowed_tenants = allowed_tenants
         self._cipher = cipher
         self._msal = msal_client
         # One lock per person while someone waits on it, so concurrent commands refresh once.
@@ -82,6 +94,13 @@ class TokenProvider:
             connection = await self._store.get_connection(owner)
             if connection is None:
                 raise NotConnected("no connection stored")
+            if self._allowed_tenants and connection.tenant_id.lower() not in self._allowed_tenants:
+                # ALLOWED_TENANTS changed after this person connected.
+                log.warning(
+                    "connection of tenant %s is not allowed; removing it", connection.tenant_id
+                )
+                await self._store.delete_connection(owner)
+                raise ReconnectRequired(REASONS["tenant_not_allowed"], "tenant_not_allowed")
             cached = await asyncio.to_thread(self._cached_token, connection)
             if cached:
                 return AccessToken(cached, connection)
@@ -98,7 +117,7 @@ class TokenProvider:
         ):
             return None
         result = self._msal.acquire_token_silent_sync(cache, connection.home_account_id)
-        if result and "access_token" in result and not cache.has_state_changed:
+        if "access_token" in result and not cache.has_state_changed:
             return str(result["access_token"])
         return None
 
@@ -132,16 +151,15 @@ class TokenProvider:
             return ConnectionUpdate((connection, refreshed), delete=True)
 
         result = self._msal.acquire_token_silent_sync(cache, connection.home_account_id)
-        if result and "access_token" in result:
+        if "access_token" in result:
             new_cache = self._cipher.encrypt(cache.serialize()) if cache.has_state_changed else None
             return ConnectionUpdate(
                 (connection, _Refreshed(token=result["access_token"])), token_cache=new_cache
             )
 
-        error = str((result or {}).get("error", "no_refresh_token"))
+        error = str(result.get("error"))
         refreshed = _Refreshed(error=error, error_codes=_error_codes(result))
-        dead = result is None or error in SIGN_IN_AGAIN_ERRORS
-        return ConnectionUpdate((connection, refreshed), delete=dead)
+        return ConnectionUpdate((connection, refreshed), delete=error in DEAD_CONNECTION_ERRORS)
 
     def _load_cache(self, connection: Connection) -> msal.SerializableTokenCache | None:
         cache = msal.SerializableTokenCache()
@@ -153,5 +171,5 @@ class TokenProvider:
         return cache
 
 
-def _error_codes(result: dict[str, Any] | None) -> tuple[int, ...]:
-    return tuple((result or {}).get("error_codes", []))
+def _error_codes(result: dict[str, Any]) -> tuple[int, ...]:
+    return tuple(result.get("error_codes", []))

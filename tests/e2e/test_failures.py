@@ -209,8 +209,11 @@ def test_dead_sign_in_is_removed(
         (500, {"error": "server_error"}, {}, 0.0),
         (200, "<html>gateway</html>", {"Content-Type": "text/html"}, 0.0),
         (503, {}, {}, 5.0),
+        (429, {}, {}, 0.0),
+        (200, {}, {}, 0.0),
+        (200, [], {}, 0.0),
     ],
-    ids=["429", "500", "not-json", "timeout"],
+    ids=["429", "500", "not-json", "timeout", "429-empty", "200-empty", "200-list"],
 )
 def test_passing_token_fault_keeps_connection(
     people: People,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import email.utils
 import json
 import time
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 import pytest
 from sqlalchemy import text
@@ -159,9 +159,22 @@ def test_foreign_team_payload_ignored(people: People, graph: FakeGraph) -> None:
 def test_malformed_bodies_do_nothing(people: People, slack: FakeSlack) -> None:
     adele = people.new()
     calls_before = len(slack.calls.snapshot())
-    for body in (b"\xff\xfe not a form", urlencode({"payload": "{not json"}).encode(), b""):
+    bodies = [
+        b"\xff\xfe not a form",
+        urlencode({"payload": "{not json"}).encode(),
+        urlencode({"payload": "[]"}).encode(),
+        urlencode({"payload": "null"}).encode(),
+        b"",
+    ]
+    for body in bodies:
         response = adele.agent.post(body)
         assert response.status_code in (200, 400, 401, 404)
+    no_actions = json.loads(
+        parse_qs(adele.agent.click_body("share_item", "x", CHANNEL, "u").decode())["payload"][0]
+    )
+    no_actions["actions"] = []
+    response = adele.agent.post(urlencode({"payload": json.dumps(no_actions)}).encode())
+    assert response.status_code in (200, 400, 404)
     response_url = slack.new_response_url()
     unknown = adele.agent.click_body("no_such_action", "x", CHANNEL, response_url)
     assert adele.agent.post(unknown).status_code in (200, 404)
@@ -180,4 +193,18 @@ def test_tenant_outside_allow_list(people: People, another_app: callable, app: A
     page = adele.open_link(adele.connect_link())
     assert page.status_code == 403
     assert "not set up for" in page.text
+    assert _connection_count(app, adele.user_id) == 0
+
+
+def test_allow_list_applies_to_stored_connections(
+    people: People, another_app: callable, app: App
+) -> None:
+    adele = people.new()
+    adele.connect()
+    strict: AppProcess = another_app(ALLOWED_TENANTS="00000000-1111-2222-3333-444444444444")
+    adele.agent = SlackUserAgent(
+        strict.url, app.signing_secret, team_id=adele.agent.team_id, user_id=adele.user_id
+    )
+    reply = adele.ask("search anything")
+    assert "no longer allows accounts of your organization" in all_text(reply)
     assert _connection_count(app, adele.user_id) == 0
