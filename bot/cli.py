@@ -63,6 +63,8 @@ def serve(settings: Settings) -> int:
         host=settings.host,
         port=settings.port,
         log_config=None,
+        # The access log would record consent link ids, which are credentials.
+        access_log=False,
         proxy_headers=True,
         timeout_graceful_shutdown=5,
     )

@@ -4,11 +4,13 @@
     ├── NotConnected              no Microsoft account is connected
     ├── ReconnectRequired         the stored sign-in no longer works (invalid_grant and kin)
     ├── TokenServiceUnavailable   the identity platform failed in a way that may pass
+    ├── SignInUnreadable          the stored cache does not decrypt with the configured keys
     ├── GraphError                Microsoft Graph answered with an error
     │   ├── Throttled             429/503 past the retry budget; carries retry_after
     │   ├── ItemNotFound          404
     │   ├── AccessDenied          403
     │   ├── LinkScopeBlocked      403 for a sharing link scope the organization disallows
+    │   ├── DownloadTooLarge      the content ran past FETCH_MAX_BYTES while streaming
     │   └── GraphUnavailable      5xx, timeouts and broken responses
     ├── FileTooLarge              over FETCH_MAX_BYTES; nothing was downloaded
     └── SlackDeliveryError        Slack refused a message or upload
@@ -55,6 +57,14 @@ class TokenServiceUnavailable(BotError):
         return messages.SIGN_IN_SERVICE_UNAVAILABLE
 
 
+class SignInUnreadable(BotError):
+    """The stored token cache does not decrypt; the connection is kept for the admin to fix."""
+
+    @property
+    def user_message(self) -> str:
+        return messages.SIGN_IN_UNREADABLE
+
+
 class GraphError(BotError):
     def __init__(
         self, detail: str, *, status: int = 0, code: str = "", request_id: str = ""
@@ -97,6 +107,10 @@ class LinkScopeBlocked(GraphError):
     @property
     def user_message(self) -> str:
         return messages.LINK_SCOPE_BLOCKED
+
+
+class DownloadTooLarge(GraphError):
+    """The content was larger than the limit, though the item's size said otherwise."""
 
 
 class GraphUnavailable(GraphError):

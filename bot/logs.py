@@ -66,7 +66,9 @@ def setup_logging(level: str = "INFO") -> None:
     # whole request body (with Slack's verification token) when a signature is invalid.
     for noisy in ("urllib3", "msal", "httpcore", "hpack", "slack_sdk", "aiohttp"):
         logging.getLogger(noisy).setLevel(max(logging.INFO, root.level))
-    for noisy in ("slack_bolt", "bot.slack.bolt"):
+    # httpx logs every request URL at INFO, and pre-authenticated download and upload URLs
+    # are credentials.
+    for noisy in ("slack_bolt", "bot.slack.bolt", "httpx"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 

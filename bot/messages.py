@@ -99,6 +99,13 @@ def missing_argument(command: str) -> str:
     return f"Tell me which file: `{COMMAND} {command} <name or link>`."
 
 
+def query_too_long(limit: int) -> str:
+    return f"That is too long to search for; use at most {limit} characters."
+
+
+FETCH_IN_PROGRESS = "You already have a fetch in progress. Try again when it has finished."
+
+
 def searching(words: str) -> str:
     return f"Searching your OneDrive for “{escape(words)}”…"
 
@@ -164,6 +171,10 @@ GRAPH_UNAVAILABLE = "OneDrive is not answering right now. Please try again in a 
 SIGN_IN_SERVICE_UNAVAILABLE = (
     "Microsoft sign-in is not answering right now. Please try again in a minute."
 )
+SIGN_IN_UNREADABLE = (
+    "The app cannot read your stored Microsoft sign-in right now. Your Slack admin has been "
+    "told in the app's log; please try again later."
+)
 NOT_IN_CHANNEL = (
     "I'm not a member of this channel, so I can't post here. Invite me with "
     "`/invite @OneDrive` and try again."
@@ -182,12 +193,26 @@ def slack_refused(error: str) -> str:
 # consent pages (plain text, HTML-escaped by the page template)
 
 PAGE_CONNECTED_TITLE = "OneDrive connected"
+PAGE_CONFIRM_TITLE = "Connect OneDrive to Slack"
+PAGE_CONFIRM_BUTTON = "Continue to Microsoft sign-in"
 
 
-def page_connected(username: str) -> str:
+def slack_account(user_name: str, user_id: str) -> str:
+    return f"@{user_name} ({user_id})" if user_name else user_id
+
+
+def page_confirm(slack_user: str, team_id: str) -> str:
     return (
-        f"Your Slack account is now connected to the Microsoft account {username}. "
-        "You can close this tab and go back to Slack."
+        f"This link connects a Microsoft account to the Slack account {slack_user} in "
+        f"workspace {team_id}. Continue only if that Slack account is yours. If someone sent "
+        "you this link, close this page: continuing would let them use your files."
+    )
+
+
+def page_connected(username: str, slack_user: str) -> str:
+    return (
+        f"The Slack account {slack_user} is now connected to the Microsoft account "
+        f"{username}. You can close this tab and go back to Slack."
     )
 
 
@@ -209,6 +234,10 @@ PAGE_DECLINED = (
 PAGE_TENANT_NOT_ALLOWED = (
     "This Microsoft account belongs to an organization this app is not set up for, so nothing "
     "was connected. Sign in with your work account, or ask your Slack admin."
+)
+PAGE_NO_COOKIE = (
+    "Your browser did not keep this page's cookie. Open the link from Slack again in this "
+    "browser, with cookies allowed for this site."
 )
 PAGE_SIGN_IN_FAILED = (
     "Microsoft sign-in did not complete, so nothing was connected. Run /onedrive connect in "

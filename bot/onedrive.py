@@ -11,7 +11,7 @@ from typing import BinaryIO
 
 from bot.auth.consent import ConsentService
 from bot.auth.tokens import AccessToken, TokenProvider
-from bot.errors import FileTooLarge, LinkScopeBlocked
+from bot.errors import DownloadTooLarge, FileTooLarge, LinkScopeBlocked
 from bot.graph.client import GraphClient, SearchPage
 from bot.graph.items import DriveItem, ItemRef
 from bot.store.models import Connection
@@ -147,7 +147,11 @@ class OneDrive:
         if item.size is not None and item.size > self.fetch_max_bytes:
             raise FileTooLarge(item.name, item.size, self.fetch_max_bytes, item.web_url)
         token = await self._tokens.get_access_token(owner)
-        return await self._graph.download(token.token, item.ref, dest, self.fetch_max_bytes)
+        try:
+            return await self._graph.download(token.token, item.ref, dest, self.fetch_max_bytes)
+        except DownloadTooLarge:
+            limit = self.fetch_max_bytes
+            raise FileTooLarge(item.name, limit + 1, limit, item.web_url) from None
 
 
 def _link_scope(token: AccessToken) -> str:

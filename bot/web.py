@@ -13,6 +13,7 @@ import secrets
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpx
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
@@ -33,7 +34,7 @@ from bot.config import Settings
 from bot.crypto import Cipher
 from bot.errors import BotError
 from bot.graph.client import GraphClient
-from bot.logs import log_context
+from bot.logs import log_context, new_error_id
 from bot.onedrive import OneDrive
 from bot.slack.delivery import SlackDelivery
 from bot.slack.events import register_events
@@ -71,6 +72,9 @@ def create_app(settings: Settings, engine: Engine) -> Starlette:
         timeout=httpx.Timeout(30.0, connect=10.0),
         limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
         follow_redirects=False,
+        # One client serves every person, so it must never carry one person's cookies
+        # (from a download host, say) into another person's requests.
+        cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
     )
     msal_client = MsalClient(settings)
     consent = ConsentService(
@@ -124,13 +128,21 @@ def create_app(settings: Settings, engine: Engine) -> Starlette:
             log.info("rejected a Slack request that does not parse: %s", type(exc).__name__)
             return PlainTextResponse("request body does not parse", status_code=400)
 
-    async def consent_start(request: Request) -> Response:
+    async def consent_page(request: Request) -> Response:
+        """Show whose Slack account the link connects; nothing changes until the POST."""
         browser_key = request.cookies.get(BROWSER_COOKIE) or secrets.token_urlsafe(32)
-        result = await consent.start(request.path_params["link_id"], browser_key)
-        if result.outcome is not Outcome.REDIRECT:
+        result = await consent.check_link(request.path_params["link_id"], browser_key)
+        if result.outcome is not Outcome.READY or result.owner is None:
             return _outcome_page(result)
-        response = RedirectResponse(result.redirect_url, status_code=302)
-        response.headers.update(pages.SECURITY_HEADERS)
+        owner = result.owner
+        slack_user = messages.slack_account(owner.user_name, owner.user_id)
+        response = pages.confirm_page(
+            messages.PAGE_CONFIRM_TITLE,
+            messages.page_confirm(slack_user, owner.team_id),
+            messages.PAGE_CONFIRM_BUTTON,
+        )
+        # SameSite=Lax keeps the cookie off cross-site POSTs, so only this page's form
+        # can start sign-in, and the callback must come back to the same browser.
         response.set_cookie(
             BROWSER_COOKIE,
             browser_key,
@@ -142,9 +154,25 @@ def create_app(settings: Settings, engine: Engine) -> Starlette:
         )
         return response
 
+    async def consent_start(request: Request) -> Response:
+        browser_key = request.cookies.get(BROWSER_COOKIE)
+        if not browser_key:
+            return pages.page("Cookie missing", messages.PAGE_NO_COOKIE, 400)
+        result = await consent.start(request.path_params["link_id"], browser_key)
+        if result.outcome is not Outcome.REDIRECT:
+            return _outcome_page(result)
+        response = RedirectResponse(result.redirect_url, status_code=303)
+        response.headers.update(pages.SECURITY_HEADERS)
+        return response
+
     async def consent_callback(request: Request) -> Response:
         params = {key: value for key, value in request.query_params.items()}
-        result = await consent.finish(params, request.cookies.get(BROWSER_COOKIE))
+        try:
+            result = await consent.finish(params, request.cookies.get(BROWSER_COOKIE))
+        except Exception:
+            error_id = new_error_id()
+            log.exception("consent callback failed (error id %s)", error_id)
+            result = ConsentResult(Outcome.FAILED, error_id=error_id)
         if result.outcome is Outcome.CONNECTED and result.owner is not None:
             with log_context(team=result.owner.team_id, user=result.owner.user_id):
                 try:
@@ -201,7 +229,8 @@ def create_app(settings: Settings, engine: Engine) -> Starlette:
     return Starlette(
         routes=[
             Route("/slack/events", slack_events, methods=["POST"]),
-            Route(CONSENT_PATH + "{link_id}", consent_start, methods=["GET"]),
+            Route(CONSENT_PATH + "{link_id}", consent_page, methods=["GET"]),
+            Route(CONSENT_PATH + "{link_id}", consent_start, methods=["POST"]),
             Route("/auth/callback", consent_callback, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
         ],
@@ -210,8 +239,10 @@ def create_app(settings: Settings, engine: Engine) -> Starlette:
 
 
 def _outcome_page(result: ConsentResult) -> Response:
-    if result.outcome is Outcome.CONNECTED:
-        return pages.page(messages.PAGE_CONNECTED_TITLE, messages.page_connected(result.username))
+    if result.outcome is Outcome.CONNECTED and result.owner is not None:
+        slack_user = messages.slack_account(result.owner.user_name, result.owner.user_id)
+        text = messages.page_connected(result.username, slack_user)
+        return pages.page(messages.PAGE_CONNECTED_TITLE, text)
     if result.outcome is Outcome.FAILED:
         text = messages.PAGE_SIGN_IN_FAILED.format(error_id=result.error_id)
         return pages.page("Sign-in failed", text, 400)

@@ -32,6 +32,7 @@ CONSENT_PATH = "/auth/connect/"
 
 
 class Outcome(enum.Enum):
+    READY = "ready"
     REDIRECT = "redirect"
     CONNECTED = "connected"
     UNKNOWN = "unknown"
@@ -46,6 +47,7 @@ class Outcome(enum.Enum):
 @dataclass(frozen=True)
 class ConsentResult:
     outcome: Outcome
+    # READY: the link may be used, and the page names the Slack account it connects.
     owner: SlackUser | None = None
     redirect_url: str = ""
     username: str = ""
@@ -75,6 +77,15 @@ class ConsentService:
         await self._store.create_consent_request(owner, digest(link_id), utcnow() + LINK_LIFETIME)
         log.info("consent link created")
         return f"{self._public_url}{CONSENT_PATH}{link_id}"
+
+    async def check_link(self, link_id: str, browser_key: str | None) -> ConsentResult:
+        """Look a link up without changing anything, for the page that asks to continue."""
+        request = await self._store.get_consent_request(digest(link_id))
+        problem = _check(request, browser_key)
+        if problem is not None:
+            return ConsentResult(problem)
+        assert request is not None
+        return ConsentResult(Outcome.READY, _owner(request))
 
     async def start(self, link_id: str, browser_key: str) -> ConsentResult:
         """Begin sign-in for a link opened in the browser holding `browser_key`."""
@@ -138,16 +149,22 @@ class ConsentService:
             return ConsentResult(Outcome.TENANT_NOT_ALLOWED, owner)
         accounts = cache.find(cache.CredentialType.ACCOUNT)
         account = accounts[0] if accounts else {}
-        username = claims.get("preferred_username") or account.get("username") or "unknown"
+        username = _clean(claims.get("preferred_username") or account.get("username"), 512)
         await self._store.save_connection(
             owner,
-            home_account_id=account.get("home_account_id", ""),
+            home_account_id=_clean(account.get("home_account_id"), 256),
             username=username,
-            tenant_id=claims.get("tid", account.get("realm", "")),
+            tenant_id=_clean(claims.get("tid", account.get("realm")), 64),
             token_cache=self._cipher.encrypt(cache.serialize()),
         )
         log.info("Microsoft account connected (tenant %s)", claims.get("tid", "?"))
         return ConsentResult(Outcome.CONNECTED, owner, username=username)
+
+
+def _clean(value: object, max_length: int) -> str:
+    """Make an identity-token claim safe to store: a string without NULs, of bounded length."""
+    text = str(value or "").replace("\x00", "").strip()
+    return text[:max_length] or "unknown"
 
 
 def _check(request: ConsentRequest | None, browser_key: str | None) -> Outcome | None:
@@ -168,5 +185,8 @@ def _check(request: ConsentRequest | None, browser_key: str | None) -> Outcome |
 
 def _owner(request: ConsentRequest) -> SlackUser:
     return SlackUser(
-        team_id=request.team_id, user_id=request.user_id, enterprise_id=request.enterprise_id
+        team_id=request.team_id,
+        user_id=request.user_id,
+        enterprise_id=request.enterprise_id,
+        user_name=request.user_name,
     )

@@ -18,7 +18,12 @@ import msal
 
 from bot.auth.msal_client import SIGN_IN_AGAIN_ERRORS, MsalClient
 from bot.crypto import Cipher, DecryptionError
-from bot.errors import NotConnected, ReconnectRequired, TokenServiceUnavailable
+from bot.errors import (
+    NotConnected,
+    ReconnectRequired,
+    SignInUnreadable,
+    TokenServiceUnavailable,
+)
 from bot.store.models import Connection
 from bot.store.queries import ConnectionUpdate, SlackUser, Store
 
@@ -37,7 +42,6 @@ REASONS = {
     "login_required": "Microsoft needs you to sign in again",
     "no_refresh_token": "the stored sign-in is incomplete",
     "no_account": "the stored sign-in is incomplete",
-    "undecryptable": "the stored sign-in could not be read",
     "tenant_not_allowed": "this workspace no longer allows accounts of your organization",
 }
 
@@ -136,6 +140,11 @@ class TokenProvider:
             )
             reason = REASONS.get(refreshed.error, REASONS["invalid_grant"])
             raise ReconnectRequired(reason, refreshed.error)
+        if refreshed.error == "undecryptable":
+            log.error(
+                "stored token cache does not decrypt with TOKEN_ENCRYPTION_KEY; check the keys"
+            )
+            raise SignInUnreadable("token cache does not decrypt")
         log.warning(
             "token request failed: %s, codes %s", refreshed.error, list(refreshed.error_codes)
         )
@@ -147,8 +156,8 @@ class TokenProvider:
         """Refresh with the newest stored cache; runs in a worker thread under the row lock."""
         cache = self._load_cache(connection)
         if cache is None:
-            refreshed = _Refreshed(error="undecryptable")
-            return ConnectionUpdate((connection, refreshed), delete=True)
+            # A wrong or missing key must not erase everyone's sign-in, so the row stays.
+            return ConnectionUpdate((connection, _Refreshed(error="undecryptable")))
 
         result = self._msal.acquire_token_silent_sync(cache, connection.home_account_id)
         if "access_token" in result:

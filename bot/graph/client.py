@@ -23,6 +23,7 @@ import httpx
 
 from bot.errors import (
     AccessDenied,
+    DownloadTooLarge,
     GraphError,
     GraphUnavailable,
     ItemNotFound,
@@ -37,6 +38,9 @@ RETRY_STATUSES = frozenset({429, 503, 504})
 MAX_ATTEMPTS = 4
 PARENT_LOOKUPS_AT_ONCE = 5
 CHUNK_SIZE = 256 * 1024
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+# The longest a fetch may spend downloading; Slack's response_url lasts 30 minutes.
+DOWNLOAD_TIME_LIMIT = 600.0
 
 
 @dataclass(frozen=True)
@@ -145,31 +149,36 @@ class GraphClient:
     async def download(self, token: str, ref: ItemRef, dest: BinaryIO, max_bytes: int) -> int:
         """Write the item's content to `dest` and return the byte count.
 
-        Graph responds with a 302 to a pre-authenticated URL; that request carries no
+        Graph responds with a 302 to a pre-authenticated URL. That request carries no
         Authorization header, because the URL is the credential and the host is not Graph.
+        Bytes are streamed: past `max_bytes` or `DOWNLOAD_TIME_LIMIT` the download stops.
         https://learn.microsoft.com/graph/api/driveitem-get-content
         """
-        path = (
-            f"/drives/{quote(ref.drive_id, safe='')}/items/{quote(ref.item_id, safe='!')}/content"
+        deadline = time.monotonic() + DOWNLOAD_TIME_LIMIT
+        response = await self._send(
+            "GET",
+            _item_path(ref) + "/content",
+            token,
+            template="/drives/{id}/items/{id}/content",
+            stream=True,
         )
-        response = await self._send("GET", path, token, template="/drives/{id}/items/{id}/content")
-        if response.status_code in (301, 302, 303, 307, 308):
+        try:
+            if response.status_code not in REDIRECT_STATUSES:
+                return await _copy(response, dest, max_bytes, deadline)
             location = response.headers.get("Location", "")
-            return await self._stream_to(location, dest, max_bytes)
-        return await _write_body(response, dest, max_bytes)
+        finally:
+            await response.aclose()
+        if not location.startswith(("https://", self._base_url)):
+            raise GraphUnavailable("download redirect is not an https URL")
+        return await self._stream_from(location, dest, max_bytes, deadline)
 
-    async def _stream_to(self, url: str, dest: BinaryIO, max_bytes: int) -> int:
+    async def _stream_from(self, url: str, dest: BinaryIO, max_bytes: int, deadline: float) -> int:
         started = time.monotonic()
         try:
-            async with self._http.stream("GET", url) as response:
+            async with self._http.stream("GET", url, timeout=self._timeout) as response:
                 if response.status_code != 200:
                     raise GraphUnavailable(f"download host returned HTTP {response.status_code}")
-                written = 0
-                async for chunk in response.aiter_bytes(CHUNK_SIZE):
-                    written += len(chunk)
-                    if written > max_bytes:
-                        raise GraphError("download exceeded the size limit")
-                    await asyncio.to_thread(dest.write, chunk)
+                written = await _copy(response, dest, max_bytes, deadline)
         except httpx.HTTPError as exc:
             raise GraphUnavailable(f"download failed: {type(exc).__name__}") from None
         log.info("graph download %s bytes in %.0f ms", written, (time.monotonic() - started) * 1000)
@@ -202,17 +211,25 @@ class GraphClient:
         template: str,
         params: dict[str, str] | None = None,
         json: dict[str, Any] | None = None,
+        stream: bool = False,
     ) -> httpx.Response:
-        """Send one Graph request, retrying throttled and failed attempts within the budget."""
+        """Send one Graph request, retrying throttled and failed attempts within the budget.
+
+        With `stream` a successful response comes back unread, and the caller closes it.
+        """
         deadline = time.monotonic() + self._time_budget
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         url = self._base_url + path
         for attempt in range(1, MAX_ATTEMPTS + 1):
             started = time.monotonic()
             try:
-                response = await self._http.request(
+                request = self._http.build_request(
                     method, url, params=params, json=json, headers=headers, timeout=self._timeout
                 )
+                response = await self._http.send(request, stream=stream)
+                if stream and response.status_code >= 400:
+                    await response.aread()  # error bodies are small; they are parsed below
+                    await response.aclose()
             except httpx.TransportError as exc:
                 wait = _backoff(attempt)
                 log.warning(
@@ -308,9 +325,14 @@ def _error_for(response: httpx.Response, template: str) -> GraphError:
     return GraphError(detail, **kwargs)
 
 
-async def _write_body(response: httpx.Response, dest: BinaryIO, max_bytes: int) -> int:
-    body = response.content
-    if len(body) > max_bytes:
-        raise GraphError("download exceeded the size limit")
-    await asyncio.to_thread(dest.write, body)
-    return len(body)
+async def _copy(response: httpx.Response, dest: BinaryIO, max_bytes: int, deadline: float) -> int:
+    """Copy a streamed body to `dest`, stopping past `max_bytes` or the deadline."""
+    written = 0
+    async for chunk in response.aiter_bytes(CHUNK_SIZE):
+        written += len(chunk)
+        if written > max_bytes:
+            raise DownloadTooLarge("download exceeded the size limit")
+        if time.monotonic() > deadline:
+            raise GraphUnavailable("download took longer than the time limit")
+        await asyncio.to_thread(dest.write, chunk)
+    return written

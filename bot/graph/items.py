@@ -25,6 +25,9 @@ class ItemRef:
         drive_id, sep, item_id = value.partition("/")
         if not sep or not drive_id or not item_id:
             raise ValueError("not an item reference")
+        if {drive_id, item_id} & {".", ".."} or "/" in item_id:
+            # Dot segments would move the request to another Graph path.
+            raise ValueError("not an item reference")
         return cls(drive_id, item_id)
 
 

@@ -19,7 +19,7 @@ from bot import messages
 from bot.errors import BotError, NotConnected, NotInChannel, ReconnectRequired
 from bot.graph.items import DriveItem, ItemRef
 from bot.logs import log_context, new_error_id
-from bot.onedrive import OneDrive
+from bot.onedrive import OneDrive, looks_like_link
 from bot.slack import blocks
 from bot.slack.commands import Command, parse
 from bot.slack.delivery import SlackDelivery
@@ -28,6 +28,9 @@ from bot.store.queries import SlackUser
 log = logging.getLogger(__name__)
 
 Body = dict[str, Any]
+
+# Longer search text is refused with a message; file names are at most 400 characters.
+MAX_QUERY_LENGTH = 400
 
 
 def register(app: AsyncApp, onedrive: OneDrive, delivery: SlackDelivery) -> Listeners:
@@ -51,6 +54,7 @@ def command_owner(body: Body) -> SlackUser:
         team_id=str(body.get("team_id", "")),
         user_id=str(body.get("user_id", "")),
         enterprise_id=str(body.get("enterprise_id") or ""),
+        user_name=str(body.get("user_name", "")),
     )
 
 
@@ -63,6 +67,7 @@ def action_owner(body: Body) -> SlackUser:
         team_id=str(team.get("id") or user.get("team_id") or ""),
         user_id=str(user.get("id", "")),
         enterprise_id=str(enterprise.get("id") or ""),
+        user_name=str(user.get("username") or user.get("name") or ""),
     )
 
 
@@ -76,6 +81,8 @@ class Listeners:
     def __init__(self, onedrive: OneDrive, delivery: SlackDelivery) -> None:
         self._onedrive = onedrive
         self._delivery = delivery
+        # One fetch at a time per person, since each may spool FETCH_MAX_BYTES to disk.
+        self._fetching: set[SlackUser] = set()
         # Work still running after its ack. Bolt starts it as a task that no other code awaits.
         self._in_flight: set[asyncio.Task[Any]] = set()
 
@@ -176,6 +183,9 @@ class Listeners:
         if not command.argument:
             await reply.send(f"Tell me what to look for: `{messages.COMMAND} search <words>`.")
             return
+        if len(command.argument) > MAX_QUERY_LENGTH:
+            await reply.send(messages.query_too_long(MAX_QUERY_LENGTH))
+            return
         page = await self._onedrive.search(owner, command.argument)
         if not page.items:
             await reply.send(messages.no_results(command.argument))
@@ -211,6 +221,9 @@ class Listeners:
         if not command.argument:
             await reply.send(messages.missing_argument(command.name))
             return None
+        if len(command.argument) > MAX_QUERY_LENGTH and not looks_like_link(command.argument):
+            await reply.send(messages.query_too_long(MAX_QUERY_LENGTH))
+            return None
         resolution = await self._onedrive.resolve(owner, command.argument)
         if resolution.item is not None:
             return resolution.item
@@ -242,6 +255,18 @@ class Listeners:
         if item.is_folder:
             await reply.send(messages.folder_not_supported(item.name))
             return
+        if owner in self._fetching:
+            await reply.send(messages.FETCH_IN_PROGRESS)
+            return
+        self._fetching.add(owner)
+        try:
+            await self._download_and_upload(owner, item, channel_id, reply)
+        finally:
+            self._fetching.discard(owner)
+
+    async def _download_and_upload(
+        self, owner: SlackUser, item: DriveItem, channel_id: str, reply: Reply
+    ) -> None:
         if item.size is not None and item.size <= self._onedrive.fetch_max_bytes:
             await reply.send(messages.fetch_started(item.name, item.size))
         spool = await asyncio.to_thread(tempfile.TemporaryFile)

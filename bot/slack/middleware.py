@@ -21,7 +21,9 @@ async def skip_slack_retries(req: AsyncBoltRequest, resp: BoltResponse, next: Ne
     happen twice. https://api.slack.com/apis/events-api#retries
     """
     retry = (req.headers.get("x-slack-retry-num") or [""])[0]
-    if retry:
+    # Event listeners only delete data, which is safe to repeat, and a lost first delivery
+    # of app_uninstalled must not leave a workspace's tokens behind.
+    if retry and req.body.get("type") != "event_callback":
         reason = (req.headers.get("x-slack-retry-reason") or ["unknown"])[0]
         log.info("ignoring Slack retry %s (reason %s)", retry, reason)
         return BoltResponse(status=200, body="")

@@ -28,12 +28,19 @@ def normalize_url(database_url: str) -> str:
 
 
 def create_db_engine(database_url: str) -> Engine:
+    """Create the engine; errors never echo statement parameters, which include ciphertext."""
     url = normalize_url(database_url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            hide_parameters=True,
+        )
         event.listen(engine, "connect", _configure_sqlite)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True
+    )
 
 
 def _configure_sqlite(dbapi_connection: object, _record: object) -> None:

@@ -50,6 +50,7 @@ class ConsentRequest(SQLModel, table=True):
     enterprise_id: str = Field(default="", max_length=32)
     team_id: str = Field(max_length=32)
     user_id: str = Field(max_length=32)
+    user_name: str = Field(default="", max_length=80)
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     opened_at: datetime | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, TypeVar
 
@@ -28,11 +28,15 @@ class ConnectionUpdate(Generic[T]):
 
 @dataclass(frozen=True)
 class SlackUser:
-    """The Slack identity that owns a connection or a consent request."""
+    """The Slack identity that owns a connection or a consent request.
+
+    `user_name` is for display only and takes no part in comparisons.
+    """
 
     team_id: str
     user_id: str
     enterprise_id: str = ""
+    user_name: str = field(default="", compare=False)
 
 
 class Store:
@@ -170,6 +174,7 @@ class Store:
                 enterprise_id=owner.enterprise_id,
                 team_id=owner.team_id,
                 user_id=owner.user_id,
+                user_name=owner.user_name[:80],
                 expires_at=expires_at,
             )
             session.add(request)

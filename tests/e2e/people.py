@@ -93,9 +93,13 @@ class Person:
         return button_url(message, "connect_link")
 
     def open_link(self, link: str, browser: httpx.Client | None = None) -> httpx.Response:
-        """Open a consent link in a browser, signing in at the fake as this person."""
+        """Open a consent link, continue on its page and sign in at the fake as this person."""
         self._crowd.identity.sign_in_as = self.account
-        return (browser or self.browser).get(link)
+        browser = browser or self.browser
+        page = browser.get(link)
+        if page.status_code != 200 or "<form" not in page.text:
+            return page
+        return browser.post(link)
 
     def connect(self) -> httpx.Response:
         page = self.open_link(self.connect_link())
@@ -179,3 +183,12 @@ def all_text(message: SlackMessage) -> str:
         if isinstance(text, dict):
             parts.append(str(text.get("text", "")))
     return "\n".join(parts)
+
+
+def begin_sign_in(browser: httpx.Client, link: str) -> httpx.Response:
+    """Open a consent link and press Continue; return the redirect to Microsoft unfollowed."""
+    page = browser.get(link)
+    assert page.status_code == 200, page.text
+    redirect = browser.post(link, follow_redirects=False)
+    assert redirect.status_code == 303, redirect.text
+    return redirect

@@ -9,7 +9,7 @@ import httpx
 from sqlalchemy import text
 
 from bot.store.models import utcnow
-from tests.e2e.people import App, People, all_text
+from tests.e2e.people import App, People, all_text, begin_sign_in
 from tests.fakes import FakeIdentityPlatform, FakeSlack, TestCA
 
 
@@ -24,8 +24,7 @@ def _connection_count(app: App, user_id: str) -> int:
 
 def _authorize_redirect(person_browser: httpx.Client, link: str) -> httpx.Response:
     """Open the link without following Microsoft's redirect back to the app."""
-    first = person_browser.get(link, follow_redirects=False)
-    assert first.status_code == 302
+    first = begin_sign_in(person_browser, link)
     return person_browser.get(first.headers["Location"], follow_redirects=False)
 
 
@@ -170,7 +169,7 @@ def test_code_for_another_client_rejected(
 ) -> None:
     adele = people.new()
     link = adele.connect_link()
-    first = adele.browser.get(link, follow_redirects=False)
+    first = begin_sign_in(adele.browser, link)
     authorize_url = first.headers["Location"]
     ours = {key: values[0] for key, values in parse_qs(urlsplit(authorize_url).query).items()}
 
@@ -189,3 +188,39 @@ def test_code_for_another_client_rejected(
     )
     assert page.status_code == 400
     assert _connection_count(app, adele.user_id) == 0
+
+
+def test_link_page_names_slack_account(people: People, app: App) -> None:
+    adele = people.new()
+    link = adele.connect_link()
+    page = adele.browser.get(link)
+    assert page.status_code == 200
+    assert f"@{adele.agent.user_name} ({adele.user_id})" in page.text
+    assert "If someone sent you this link" in page.text
+    assert _connection_count(app, adele.user_id) == 0
+
+
+def test_link_preview_does_not_use_link(people: People, app: App, ca: TestCA) -> None:
+    adele = people.new()
+    link = adele.connect_link()
+    with httpx.Client(verify=ca.client_ssl_context()) as scanner:
+        assert scanner.get(link).status_code == 200
+        assert scanner.head(link).status_code in (200, 405)
+    assert adele.open_link(link).status_code == 200
+    assert _connection_count(app, adele.user_id) == 1
+
+
+def test_cross_site_post_cannot_start(people: People, app: App, ca: TestCA) -> None:
+    adele = people.new()
+    link = adele.connect_link()
+    with httpx.Client(verify=ca.client_ssl_context()) as other_site:
+        response = other_site.post(link, follow_redirects=False)
+    assert response.status_code == 400
+    assert adele.open_link(link).status_code == 200
+
+
+def test_connected_page_names_both_accounts(people: People) -> None:
+    adele = people.new()
+    page = adele.connect()
+    assert adele.account.preferred_username in page.text
+    assert adele.user_id in page.text

@@ -8,12 +8,15 @@ import time
 from urllib.parse import parse_qs, urlencode
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import text
 
 from tests.e2e.app_process import AppProcess
+from tests.e2e.conftest import FETCH_MAX_BYTES
 from tests.e2e.people import CHANNEL, App, People, all_text
 from tests.e2e.slack_requests import SlackUserAgent, signature_headers
-from tests.fakes import FakeGraph, FakeSlack
+from tests.fakes import FakeGraph, FakeIdentityPlatform, FakeSlack
+from tests.fakes.accounts import work_account
 
 
 def _connection_count(app: App, user_id: str) -> int:
@@ -208,3 +211,89 @@ def test_allow_list_applies_to_stored_connections(
     reply = adele.ask("search anything")
     assert "no longer allows accounts of your organization" in all_text(reply)
     assert _connection_count(app, adele.user_id) == 0
+
+
+def test_wrong_key_keeps_connections(
+    people: People, another_app: callable, app: App, identity: FakeIdentityPlatform
+) -> None:
+    adele = people.new()
+    adele.connect()
+    wrong = another_app(TOKEN_ENCRYPTION_KEY=Fernet.generate_key().decode())
+    adele.agent = SlackUserAgent(
+        wrong.url, app.signing_secret, team_id=adele.agent.team_id, user_id=adele.user_id
+    )
+    reply = adele.ask("search anything")
+    assert "cannot read your stored Microsoft sign-in" in all_text(reply)
+    assert _connection_count(app, adele.user_id) == 1
+    assert "does not decrypt" in wrong.log()
+
+
+def test_retried_uninstall_event_still_deletes(people: People, app: App) -> None:
+    adele = people.new()
+    adele.connect()
+    body = _event_body({"type": "app_uninstalled"}, adele.agent.team_id)
+    headers = signature_headers(people.app.signing_secret, body)
+    headers["Content-Type"] = "application/json"
+    headers["X-Slack-Retry-Num"] = "1"
+    assert adele.agent.post(body, headers).status_code == 200
+    deadline = time.monotonic() + 10
+    while _connection_count(app, adele.user_id) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _connection_count(app, adele.user_id) == 0
+
+
+def test_direct_content_over_limit_stops(people: People, graph: FakeGraph) -> None:
+    adele = people.new()
+    graph.add_item(adele.account, "Liar.bin", content=b"small")
+    adele.connect()
+    graph.fail_next(1, 200, body="x" * (FETCH_MAX_BYTES + 10), path_pattern=r"/content")
+    _, response_url = adele.command("fetch Liar.bin")
+    reply = adele.reply(response_url, lambda m: "limit" in (m.text or ""))
+    assert "over the" in all_text(reply)
+
+
+def test_plain_http_download_redirect_refused(people: People, graph: FakeGraph) -> None:
+    adele = people.new()
+    graph.add_item(adele.account, "Plain.bin", content=b"p")
+    adele.connect()
+    headers = {"Location": "http://127.0.0.1:9/download"}
+    graph.fail_next(1, 302, body="", headers=headers, path_pattern=r"/content")
+    _, response_url = adele.command("fetch Plain.bin")
+    reply = adele.reply(response_url, lambda m: "Fetching" not in (m.text or ""))
+    assert "not answering" in all_text(reply)
+
+
+def test_second_fetch_waits_its_turn(people: People, graph: FakeGraph) -> None:
+    adele = people.new()
+    graph.add_item(adele.account, "Turn.bin", content=b"t" * 1000)
+    adele.connect()
+    graph.delay_seconds = 1.5
+    try:
+        adele.command("fetch Turn.bin")
+        time.sleep(0.3)
+        _, second = adele.command("fetch Turn.bin")
+        reply = adele.reply(second, lambda m: "in progress" in (m.text or ""), timeout=20)
+    finally:
+        graph.delay_seconds = 0.0
+    assert reply.response_type == "ephemeral"
+
+
+def test_long_search_text_explained(people: People, graph: FakeGraph) -> None:
+    adele = people.new()
+    adele.connect()
+    searches = len(graph.searches.snapshot())
+    reply = adele.ask("search " + "x" * 500)
+    assert "too long" in all_text(reply)
+    assert len(graph.searches.snapshot()) == searches
+
+
+def test_odd_account_name_is_stored_clean(people: People, app: App) -> None:
+    adele = people.new()
+    adele.account = work_account(preferred_username="a\x00" + "b" * 700 + "@contoso.example")
+    page = adele.connect()
+    assert page.status_code == 200
+    with app.engine.connect() as connection:
+        query = text("SELECT username FROM connection WHERE user_id = :user")
+        stored = connection.execute(query, {"user": adele.user_id}).scalar_one()
+    assert "\x00" not in stored
+    assert len(stored) == 512

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import base64
 
+import pytest
+
 from bot.graph.client import odata_string, share_id
 from bot.graph.items import DriveItem, ItemRef, folder_path
 
@@ -50,3 +52,9 @@ def test_drive_item_follows_remote_item() -> None:
     assert item.ref == ItemRef("987def", "987def!654")
     assert item.size == 145362
     assert not item.is_folder
+
+
+def test_item_ref_rejects_dot_segments() -> None:
+    for value in ("../x", "d/..", "./x", "d/.", "d/a/b", "/x", "d/"):
+        with pytest.raises(ValueError):
+            ItemRef.decode(value)
