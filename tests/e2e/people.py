@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import Any, Self
 
 import httpx
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from tests.e2e.app_process import AppProcess
 from tests.e2e.slack_requests import SlackUserAgent
@@ -30,6 +30,12 @@ class App:
     @property
     def url(self) -> str:
         return self.process.url
+
+    def connection_count(self, user_id: str) -> int:
+        """Count the stored connections of one Slack user."""
+        with self.engine.connect() as connection:
+            query = text("SELECT count(*) FROM connection WHERE user_id = :user")
+            return int(connection.execute(query, {"user": user_id}).scalar_one())
 
 
 class Person:

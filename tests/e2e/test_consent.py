@@ -13,15 +13,6 @@ from tests.e2e.people import App, People, all_text, begin_sign_in
 from tests.fakes import FakeIdentityPlatform, FakeSlack, TestCA
 
 
-def _connection_count(app: App, user_id: str) -> int:
-    with app.engine.connect() as connection:
-        return int(
-            connection.execute(
-                text("SELECT count(*) FROM connection WHERE user_id = :user"), {"user": user_id}
-            ).scalar_one()
-        )
-
-
 def _authorize_redirect(person_browser: httpx.Client, link: str) -> httpx.Response:
     """Open the link without following Microsoft's redirect back to the app."""
     first = begin_sign_in(person_browser, link)
@@ -35,7 +26,7 @@ def test_link_works_once(people: People, app: App) -> None:
     again = adele.open_link(link)
     assert again.status_code == 410
     assert "already been used" in again.text
-    assert _connection_count(app, adele.user_id) == 1
+    assert app.connection_count(adele.user_id) == 1
 
 
 def test_expired_link_changes_nothing(people: People, app: App) -> None:
@@ -49,7 +40,7 @@ def test_expired_link_changes_nothing(people: People, app: App) -> None:
     page = adele.open_link(link)
     assert page.status_code == 410
     assert "expired" in page.text
-    assert _connection_count(app, adele.user_id) == 0
+    assert app.connection_count(adele.user_id) == 0
 
 
 def test_unknown_link_page(people: People, app: App) -> None:
@@ -77,13 +68,13 @@ def test_link_in_another_browser_connects_nobody(
         assert reopened.status_code == 403
         finished = other.get(callback_url)
         assert finished.status_code == 403
-    assert _connection_count(app, adele.user_id) == 0
-    assert _connection_count(app, mallory.user_id) == 0
+    assert app.connection_count(adele.user_id) == 0
+    assert app.connection_count(mallory.user_id) == 0
 
     # Adele's own browser still finishes, and the connection is hers alone
     page = adele.browser.get(callback_url)
     assert page.status_code == 200
-    assert _connection_count(app, adele.user_id) == 1
+    assert app.connection_count(adele.user_id) == 1
     assert "not connected" in all_text(mallory.ask("status"))
 
 
@@ -96,7 +87,7 @@ def test_tampered_state_changes_nothing(people: People, app: App) -> None:
     query["state"] = query["state"][:-2] + ("xy" if not query["state"].endswith("xy") else "zz")
     page = adele.browser.get(f"{app.url}/auth/callback", params=query)
     assert page.status_code == 404
-    assert _connection_count(app, adele.user_id) == 0
+    assert app.connection_count(adele.user_id) == 0
 
 
 def test_tampered_code_fails_cleanly(people: People, app: App) -> None:
@@ -109,7 +100,7 @@ def test_tampered_code_fails_cleanly(people: People, app: App) -> None:
     page = adele.browser.get(f"{app.url}/auth/callback", params=query)
     assert page.status_code == 400
     assert "Error id: E" in page.text
-    assert _connection_count(app, adele.user_id) == 0
+    assert app.connection_count(adele.user_id) == 0
 
 
 def test_declined_consent(people: People, app: App, identity: FakeIdentityPlatform) -> None:
@@ -119,7 +110,7 @@ def test_declined_consent(people: People, app: App, identity: FakeIdentityPlatfo
     page = adele.open_link(link)
     assert page.status_code == 200
     assert "cancelled" in page.text
-    assert _connection_count(app, adele.user_id) == 0
+    assert app.connection_count(adele.user_id) == 0
 
 
 def test_concurrent_callbacks_one_wins(people: People, app: App) -> None:
@@ -132,7 +123,7 @@ def test_concurrent_callbacks_one_wins(people: People, app: App) -> None:
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         pages = list(pool.map(lambda _: adele.browser.get(callback_url), range(4)))
     assert sorted(page.status_code for page in pages) == [200, 410, 410, 410]
-    assert _connection_count(app, adele.user_id) == 1
+    assert app.connection_count(adele.user_id) == 1
 
 
 def test_connect_message_names_account(people: People, slack: FakeSlack) -> None:
@@ -187,7 +178,7 @@ def test_code_for_another_client_rejected(
         f"{app.url}/auth/callback", params={"code": code, "state": ours["state"]}
     )
     assert page.status_code == 400
-    assert _connection_count(app, adele.user_id) == 0
+    assert app.connection_count(adele.user_id) == 0
 
 
 def test_link_page_names_slack_account(people: People, app: App) -> None:
@@ -197,7 +188,7 @@ def test_link_page_names_slack_account(people: People, app: App) -> None:
     assert page.status_code == 200
     assert f"@{adele.agent.user_name} ({adele.user_id})" in page.text
     assert "If someone sent you this link" in page.text
-    assert _connection_count(app, adele.user_id) == 0
+    assert app.connection_count(adele.user_id) == 0
 
 
 def test_link_preview_does_not_use_link(people: People, app: App, ca: TestCA) -> None:
@@ -207,7 +198,7 @@ def test_link_preview_does_not_use_link(people: People, app: App, ca: TestCA) ->
         assert scanner.get(link).status_code == 200
         assert scanner.head(link).status_code in (200, 405)
     assert adele.open_link(link).status_code == 200
-    assert _connection_count(app, adele.user_id) == 1
+    assert app.connection_count(adele.user_id) == 1
 
 
 def test_cross_site_post_cannot_start(people: People, app: App, ca: TestCA) -> None:

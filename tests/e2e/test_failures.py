@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
 
 from tests.e2e.conftest import FETCH_MAX_BYTES
 from tests.e2e.people import CHANNEL, App, People, all_text, button_values
 from tests.fakes import FakeGraph, FakeIdentityPlatform, FakeSlack
 from tests.fakes.payloads import load_payload
-
-
-def _connection_count(app: App, user_id: str) -> int:
-    with app.engine.connect() as connection:
-        query = text("SELECT count(*) FROM connection WHERE user_id = :user")
-        return int(connection.execute(query, {"user": user_id}).scalar_one())
 
 
 @pytest.fixture
@@ -30,7 +23,7 @@ def test_revoked_consent_asks_to_reconnect(
 ) -> None:
     adele = people.new()
     adele.connect()
-    assert _connection_count(app, adele.user_id) == 1
+    assert app.connection_count(adele.user_id) == 1
     identity.revoke(adele.account)
 
     reply = adele.ask("search anything")
@@ -40,7 +33,7 @@ def test_revoked_consent_asks_to_reconnect(
         for block in reply.blocks or []
         for element in block.get("elements", [])
     )
-    assert _connection_count(app, adele.user_id) == 0
+    assert app.connection_count(adele.user_id) == 0
 
 
 def test_refresh_rotates_and_keeps_working(
@@ -53,7 +46,7 @@ def test_refresh_rotates_and_keeps_working(
         assert "Rotation.txt" in all_text(adele.ask("search Rotation"))
     grants = identity.refresh_tokens_of(adele.account)
     assert len(grants) >= 3  # one per refresh, each replacing the one before
-    assert _connection_count(app, adele.user_id) == 1
+    assert app.connection_count(adele.user_id) == 1
 
 
 def test_token_endpoint_outage_keeps_connection(
@@ -64,7 +57,7 @@ def test_token_endpoint_outage_keeps_connection(
     identity.fail_next_token(503, {"error": "temporarily_unavailable"}, {"Retry-After": "1"})
     reply = adele.ask("search anything")
     assert "not answering" in all_text(reply)
-    assert _connection_count(app, adele.user_id) == 1
+    assert app.connection_count(adele.user_id) == 1
 
 
 def test_file_over_limit_offers_link(people: People, graph: FakeGraph) -> None:
@@ -199,7 +192,7 @@ def test_dead_sign_in_is_removed(
     identity.fail_next_token(canned["status"], canned["body"], grant_type="refresh_token")
     reply = adele.ask("search anything")
     assert "Connect again" in all_text(reply)
-    assert _connection_count(app, adele.user_id) == 0
+    assert app.connection_count(adele.user_id) == 0
 
 
 @pytest.mark.parametrize(
@@ -230,4 +223,4 @@ def test_passing_token_fault_keeps_connection(
     identity.fail_next_token(status, body, headers, grant_type="refresh_token", delay_seconds=delay)
     reply = adele.reply(adele.command("search anything")[1], timeout=40)
     assert "not answering" in all_text(reply)
-    assert _connection_count(app, adele.user_id) == 1
+    assert app.connection_count(adele.user_id) == 1

@@ -19,12 +19,6 @@ from tests.fakes import FakeGraph, FakeIdentityPlatform, FakeSlack
 from tests.fakes.accounts import work_account
 
 
-def _connection_count(app: App, user_id: str) -> int:
-    with app.engine.connect() as connection:
-        query = text("SELECT count(*) FROM connection WHERE user_id = :user")
-        return int(connection.execute(query, {"user": user_id}).scalar_one())
-
-
 def _event_body(event: dict, team_id: str) -> bytes:
     return json.dumps(
         {
@@ -126,13 +120,13 @@ def test_app_uninstalled_deletes_team(people: People, app: App) -> None:
     adele.connect()
     other = people.new()
     other.agent.team_id = "T0THER0001"
-    assert _connection_count(app, adele.user_id) == 1
+    assert app.connection_count(adele.user_id) == 1
     body = _event_body({"type": "app_uninstalled"}, adele.agent.team_id)
     assert _post_event(people, body) == 200
     deadline = time.monotonic() + 10
-    while _connection_count(app, adele.user_id) and time.monotonic() < deadline:
+    while app.connection_count(adele.user_id) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert _connection_count(app, adele.user_id) == 0
+    assert app.connection_count(adele.user_id) == 0
 
 
 def test_tokens_revoked_deletes_users(people: People, app: App) -> None:
@@ -143,10 +137,10 @@ def test_tokens_revoked_deletes_users(people: People, app: App) -> None:
     event = {"type": "tokens_revoked", "tokens": {"oauth": [adele.user_id], "bot": []}}
     assert _post_event(people, _event_body(event, adele.agent.team_id)) == 200
     deadline = time.monotonic() + 10
-    while _connection_count(app, adele.user_id) and time.monotonic() < deadline:
+    while app.connection_count(adele.user_id) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert _connection_count(app, adele.user_id) == 0
-    assert _connection_count(app, bob.user_id) == 1
+    assert app.connection_count(adele.user_id) == 0
+    assert app.connection_count(bob.user_id) == 1
 
 
 def test_foreign_team_payload_ignored(people: People, graph: FakeGraph) -> None:
@@ -196,7 +190,7 @@ def test_tenant_outside_allow_list(people: People, another_app: callable, app: A
     page = adele.open_link(adele.connect_link())
     assert page.status_code == 403
     assert "not set up for" in page.text
-    assert _connection_count(app, adele.user_id) == 0
+    assert app.connection_count(adele.user_id) == 0
 
 
 def test_allow_list_applies_to_stored_connections(
@@ -210,7 +204,7 @@ def test_allow_list_applies_to_stored_connections(
     )
     reply = adele.ask("search anything")
     assert "no longer allows accounts of your organization" in all_text(reply)
-    assert _connection_count(app, adele.user_id) == 0
+    assert app.connection_count(adele.user_id) == 0
 
 
 def test_wrong_key_keeps_connections(
@@ -224,7 +218,7 @@ def test_wrong_key_keeps_connections(
     )
     reply = adele.ask("search anything")
     assert "cannot read your stored Microsoft sign-in" in all_text(reply)
-    assert _connection_count(app, adele.user_id) == 1
+    assert app.connection_count(adele.user_id) == 1
     assert "does not decrypt" in wrong.log()
 
 
@@ -237,9 +231,9 @@ def test_retried_uninstall_event_still_deletes(people: People, app: App) -> None
     headers["X-Slack-Retry-Num"] = "1"
     assert adele.agent.post(body, headers).status_code == 200
     deadline = time.monotonic() + 10
-    while _connection_count(app, adele.user_id) and time.monotonic() < deadline:
+    while app.connection_count(adele.user_id) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert _connection_count(app, adele.user_id) == 0
+    assert app.connection_count(adele.user_id) == 0
 
 
 def test_direct_content_over_limit_stops(people: People, graph: FakeGraph) -> None:
