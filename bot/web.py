@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 
+import aiohttp
 import httpx
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
@@ -215,6 +216,8 @@ def create_app(settings: Settings, engine: Engine) -> Starlette:
         asyncio.get_running_loop().set_default_executor(
             ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="worker")
         )
+        # One aiohttp session for the Web API keeps connections to Slack open.
+        slack_client.session = aiohttp.ClientSession()
         purger = asyncio.create_task(purge_loop())
         log.info("app started")
         try:
@@ -223,6 +226,7 @@ def create_app(settings: Settings, engine: Engine) -> Starlette:
             purger.cancel()
             await listeners.drain(timeout=DRAIN_SECONDS)
             await http.aclose()
+            await slack_client.session.close()
             health_executor.shutdown(wait=False)
             log.info("app stopped")
 

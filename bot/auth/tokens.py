@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import weakref
 from dataclasses import dataclass
 from typing import Any
 
 import msal
 
-from bot.auth.msal_client import SIGN_IN_AGAIN_ERRORS, MsalClient
-from bot.crypto import Cipher, DecryptionError
+from bot.auth.msal_client import REFRESH_MARGIN_SECONDS, SIGN_IN_AGAIN_ERRORS, MsalClient
+from bot.crypto import Cipher, DecryptionError, digest
 from bot.errors import (
     NotConnected,
     ReconnectRequired,
@@ -70,6 +71,29 @@ class _Refreshed:
     error_codes: tuple[int, ...] = ()
 
 
+@dataclass(frozen=True)
+class _RecentToken:
+    """An access token and the digest of the encrypted cache it was read from."""
+
+    token: str
+    cache_digest: str
+    expires_at: float
+
+    def matches(self, connection: Connection) -> bool:
+        """Return whether the token came from this very cache and is still fresh for MSAL.
+
+        Fernet output differs on every write, so an equal digest means the same cache,
+        never a newer one or another account's.
+        """
+        return (
+            digest(connection.token_cache) == self.cache_digest
+            and self.expires_at - time.time() > REFRESH_MARGIN_SECONDS
+        )
+
+    def __repr__(self) -> str:
+        return "_RecentToken(<hidden>)"
+
+
 class TokenProvider:
     """Gets access tokens for a Slack user's connection."""
 
@@ -84,6 +108,10 @@ class TokenProvider:
         self._allowed_tenants = allowed_tenants
         self._cipher = cipher
         self._msal = msal_client
+        # The last token handed out per person, with the cache version it came from, so a
+        # command reuses it without decrypting the cache, while the row still proves that
+        # the connection exists and has not changed.
+        self._recent: dict[SlackUser, _RecentToken] = {}
         # One lock per person while someone waits on it, so concurrent commands refresh once.
         self._locks: weakref.WeakValueDictionary[SlackUser, asyncio.Lock] = (
             weakref.WeakValueDictionary()
@@ -105,12 +133,17 @@ class TokenProvider:
                 )
                 await self._store.delete_connection(owner)
                 raise ReconnectRequired(REASONS["tenant_not_allowed"], "tenant_not_allowed")
+            recent = self._recent.get(owner)
+            if recent is not None and recent.matches(connection):
+                return AccessToken(recent.token, connection)
             cached = await asyncio.to_thread(self._cached_token, connection)
-            if cached:
-                return AccessToken(cached, connection)
+            if cached is not None:
+                self._recent[owner] = cached
+                return AccessToken(cached.token, connection)
+            self._recent.pop(owner, None)
             return await self._refresh(owner)
 
-    def _cached_token(self, connection: Connection) -> str | None:
+    def _cached_token(self, connection: Connection) -> _RecentToken | None:
         """Return a fresh access token from the stored cache without any network call.
 
         Runs in a worker thread, because decryption and MSAL's cache search are CPU work.
@@ -122,7 +155,10 @@ class TokenProvider:
             return None
         result = self._msal.acquire_token_silent_sync(cache, connection.home_account_id)
         if "access_token" in result and not cache.has_state_changed:
-            return str(result["access_token"])
+            expires_at = time.time() + int(result.get("expires_in", 0))
+            return _RecentToken(
+                str(result["access_token"]), digest(connection.token_cache), expires_at
+            )
         return None
 
     async def _refresh(self, owner: SlackUser) -> AccessToken:

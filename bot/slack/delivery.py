@@ -54,6 +54,22 @@ class SlackDelivery:
         except SlackApiError as exc:
             raise _translate(exc) from None
 
+    async def post_to_response_url(self, response_url: str, message: dict[str, Any]) -> bool:
+        """Post a message to a `response_url`; return whether Slack accepted it.
+
+        The shared client keeps connections to Slack open, where Bolt's `respond` would
+        open a new session, connection and TLS handshake for every message.
+        """
+        try:
+            response = await self._http.post(response_url, json=message)
+        except httpx.HTTPError as exc:
+            log.warning("response_url failed: %s", type(exc).__name__)
+            return False
+        if response.status_code != 200:
+            log.warning("response_url returned HTTP %d", response.status_code)
+            return False
+        return True
+
     async def notify_user(self, user_id: str, text: str) -> None:
         """Send a direct message from the app to one person."""
         await self.post_message(user_id, text)

@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot import messages
 from bot.errors import BotError, NotConnected, NotInChannel, ReconnectRequired
@@ -98,7 +98,7 @@ class Listeners:
 
     # entry points
 
-    async def handle_command(self, ack: AsyncAck, body: Body, respond: AsyncRespond) -> None:
+    async def handle_command(self, ack: AsyncAck, body: Body) -> None:
         command = parse(str(body.get("text", "")))
         if command.name == "help":
             await ack(text=messages.HELP, response_type="ephemeral")
@@ -110,7 +110,7 @@ class Listeners:
 
         owner = command_owner(body)
         channel_id = str(body.get("channel_id", ""))
-        reply = Reply(respond, self._delivery, channel_id, owner.user_id)
+        reply = Reply(str(body.get("response_url", "")), self._delivery, channel_id, owner.user_id)
         handler = _COMMANDS[command.name]
         with log_context(team=owner.team_id, user=owner.user_id, request=body.get("trigger_id")):
             log.info("command %s", command.name)
@@ -118,18 +118,18 @@ class Listeners:
                 owner, reply, lambda: handler(self, command, owner, channel_id, reply)
             )
 
-    async def handle_share_button(self, ack: AsyncAck, body: Body, respond: AsyncRespond) -> None:
+    async def handle_share_button(self, ack: AsyncAck, body: Body) -> None:
         await ack()
-        await self._handle_item_button(body, respond, share=True)
+        await self._handle_item_button(body, share=True)
 
-    async def handle_fetch_button(self, ack: AsyncAck, body: Body, respond: AsyncRespond) -> None:
+    async def handle_fetch_button(self, ack: AsyncAck, body: Body) -> None:
         await ack()
-        await self._handle_item_button(body, respond, share=False)
+        await self._handle_item_button(body, share=False)
 
-    async def _handle_item_button(self, body: Body, respond: AsyncRespond, share: bool) -> None:
+    async def _handle_item_button(self, body: Body, share: bool) -> None:
         owner = action_owner(body)
         channel_id = action_channel(body)
-        reply = Reply(respond, self._delivery, channel_id, owner.user_id)
+        reply = Reply(str(body.get("response_url", "")), self._delivery, channel_id, owner.user_id)
         action = (body.get("actions") or [{}])[0]
         with log_context(team=owner.team_id, user=owner.user_id, request=body.get("trigger_id")):
             log.info("button %s", action.get("action_id"))
@@ -315,9 +315,9 @@ class Reply:
     """
 
     def __init__(
-        self, respond: AsyncRespond, delivery: SlackDelivery, channel_id: str, user_id: str
+        self, response_url: str, delivery: SlackDelivery, channel_id: str, user_id: str
     ) -> None:
-        self._respond = respond
+        self._response_url = response_url
         self._delivery = delivery
         self._channel_id = channel_id
         self._user_id = user_id
@@ -339,20 +339,16 @@ class Reply:
     async def _post(
         self, text: str, reply_blocks: list[dict[str, Any]] | None, response_type: str
     ) -> bool:
-        try:
-            response = await self._respond(
-                text=text,
-                blocks=reply_blocks,
-                response_type=response_type,
-                replace_original=False,
-            )
-        except Exception as exc:
-            log.warning("response_url failed: %s", type(exc).__name__)
+        if not self._response_url.startswith("https://"):
             return False
-        if response.status_code != 200:
-            log.warning("response_url returned HTTP %d", response.status_code)
-            return False
-        return True
+        message: dict[str, Any] = {
+            "text": text,
+            "response_type": response_type,
+            "replace_original": False,
+        }
+        if reply_blocks is not None:
+            message["blocks"] = reply_blocks
+        return await self._delivery.post_to_response_url(self._response_url, message)
 
 
 _COMMANDS = {

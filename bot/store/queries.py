@@ -48,6 +48,15 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # Single reads need no transaction: autocommit saves the BEGIN and COMMIT round trips.
+        self._read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    async def _read(self, work: Callable[[Session], T]) -> T:
+        def in_thread() -> T:
+            with Session(self._read_engine, expire_on_commit=False) as session:
+                return work(session)
+
+        return await asyncio.to_thread(in_thread)
 
     async def _run(self, work: Callable[[Session], T]) -> T:
         def in_thread() -> T:
@@ -61,7 +70,7 @@ class Store:
     # connections
 
     async def get_connection(self, owner: SlackUser) -> Connection | None:
-        return await self._run(lambda session: _find_connection(session, owner))
+        return await self._read(lambda session: _find_connection(session, owner))
 
     async def save_connection(
         self,
@@ -184,14 +193,14 @@ class Store:
         return await self._run(work)
 
     async def get_consent_request(self, request_digest: str) -> ConsentRequest | None:
-        return await self._run(lambda session: session.get(ConsentRequest, request_digest))
+        return await self._read(lambda session: session.get(ConsentRequest, request_digest))
 
     async def get_consent_request_by_state(self, state_digest: str) -> ConsentRequest | None:
         def work(session: Session) -> ConsentRequest | None:
             query = select(ConsentRequest).where(ConsentRequest.state_digest == state_digest)
             return session.exec(query).first()
 
-        return await self._run(work)
+        return await self._read(work)
 
     async def open_consent_request(
         self,

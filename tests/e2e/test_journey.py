@@ -6,6 +6,7 @@ import hashlib
 
 from tests.e2e.people import CHANNEL, People, all_text, button_values
 from tests.fakes import FakeGraph, FakeSlack
+from tests.fakes.accounts import work_account
 from tests.fakes.slack_records import SlackMessage
 
 
@@ -83,3 +84,20 @@ def test_connect_search_share_fetch_disconnect(
         for block in after.blocks or []
         for element in block.get("elements", [])
     )
+
+
+def test_reconnect_switches_account(people: People, graph: FakeGraph) -> None:
+    adele = people.new()
+    first = adele.account
+    graph.add_item(first, "First account.txt", content=b"1")
+    adele.connect()
+    assert "First account.txt" in all_text(adele.ask("search account"))
+
+    adele.ask("disconnect")
+    second = work_account(preferred_username=f"second.{adele.user_id}@contoso.example")
+    graph.add_item(second, "Second account.txt", content=b"2")
+    adele.account = second
+    adele.connect()
+    text = all_text(adele.ask("search account"))
+    assert "Second account.txt" in text
+    assert "First account.txt" not in text
