@@ -131,7 +131,10 @@ def pick_one(words: str, action: str) -> str:
 
 def item_line(name: str, url: str, folder: str, size: int | None, modified: datetime | None) -> str:
     size_text = format_size(size) if size is not None else "folder"
-    return f"*{link(url, name)}*\n{escape(folder)} · {size_text} · modified {format_date(modified)}"
+    # An unknown folder (a lookup that failed, an item shared from another drive) is left out.
+    details = [escape(folder)] if folder else []
+    details += [size_text, f"modified {format_date(modified)}"]
+    return f"*{link(url, name)}*\n" + " · ".join(details)
 
 
 def shared_message(user_id: str, name: str, url: str, edit: bool) -> str:

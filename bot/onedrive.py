@@ -13,6 +13,7 @@ from bot.auth.consent import ConsentService
 from bot.auth.tokens import AccessToken, TokenProvider
 from bot.errors import DownloadTooLarge, FileTooLarge, LinkScopeBlocked
 from bot.graph.client import GraphClient, SearchPage
+from bot.graph.folders import FolderPathCache
 from bot.graph.items import DriveItem, ItemRef
 from bot.store.models import Connection
 from bot.store.queries import SlackUser, Store
@@ -56,6 +57,7 @@ class OneDrive:
         self._consent = consent
         self._graph = graph
         self.fetch_max_bytes = fetch_max_bytes
+        self._folder_paths = FolderPathCache()
 
     async def connect_link(self, owner: SlackUser) -> str:
         return await self._consent.create_link(owner)
@@ -69,6 +71,7 @@ class OneDrive:
 
     async def disconnect(self, owner: SlackUser) -> bool:
         removed = await self._store.delete_connection(owner)
+        self._folder_paths.forget(owner)
         log.info("disconnect: %s", "connection removed" if removed else "nothing stored")
         return removed
 
@@ -90,13 +93,19 @@ class OneDrive:
         """Search the person's drive and fill in each result's folder."""
         token = await self._tokens.get_access_token(owner)
         page = await self._graph.search(token.token, text, top=SEARCH_RESULTS)
-        return SearchPage(await self._with_folders(token, page.items), page.has_more)
+        return SearchPage(await self._with_folders(owner, token, page.items), page.has_more)
 
-    async def _with_folders(self, token: AccessToken, items: list[DriveItem]) -> list[DriveItem]:
+    async def _with_folders(
+        self, owner: SlackUser, token: AccessToken, items: list[DriveItem]
+    ) -> list[DriveItem]:
+        """Fill in folder paths, from this person's recent lookups or one batch request."""
         parents = {item.parent for item in items if not item.folder_path and item.parent}
-        if not parents:
-            return items
-        paths = await self._graph.get_folder_paths(token.token, parents)
+        paths = self._folder_paths.get_many(owner, parents)
+        missing = parents - paths.keys()
+        if missing:
+            found = await self._graph.get_folder_paths(token.token, missing)
+            self._folder_paths.put_many(owner, found)
+            paths.update(found)
         return [
             item
             if item.folder_path or item.parent is None
@@ -121,7 +130,7 @@ class OneDrive:
         if len(page.items) == 1:
             return Resolution(item=page.items[0])
         candidates = (exact or page.items)[:PICKER_CHOICES]
-        return Resolution(candidates=await self._with_folders(token, candidates))
+        return Resolution(candidates=await self._with_folders(owner, token, candidates))
 
     async def create_sharing_link(self, owner: SlackUser, ref: ItemRef, edit: bool) -> SharingLink:
         """Create a view or edit link with the widest scope the account allows.

@@ -101,3 +101,20 @@ def test_reconnect_switches_account(people: People, graph: FakeGraph) -> None:
     text = all_text(adele.ask("search account"))
     assert "Second account.txt" in text
     assert "First account.txt" not in text
+
+
+def test_search_batches_folder_lookups(people: People, graph: FakeGraph) -> None:
+    adele = people.new()
+    for index in range(25):
+        graph.add_item(adele.account, f"Batch report {index}.txt", f"/Documents/Area {index}")
+    adele.connect()
+    before = len(graph.requests.snapshot())
+    first = all_text(adele.ask("search Batch report"))
+    after_first = len(graph.requests.snapshot())
+    second = all_text(adele.ask("search Batch report"))
+    after_second = len(graph.requests.snapshot())
+
+    assert "/Documents/Area 3" in first
+    assert after_first - before == 2  # the search and one batch of folder lookups
+    assert after_second - after_first == 1  # folders come from this person's recent lookups
+    assert first == second

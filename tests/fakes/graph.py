@@ -34,6 +34,7 @@ from starlette.routing import Route
 
 from tests.fakes.accounts import Account
 from tests.fakes.faults import CannedResponse, FaultQueue
+from tests.fakes.graph_batch import decode_path, run_batch
 from tests.fakes.graph_download import FakeDownloadHost
 from tests.fakes.graph_drive import Drive, DriveItem
 from tests.fakes.graph_errors import (
@@ -162,6 +163,8 @@ class FakeGraph(FakeServer):
         self._route("POST", drive_item + "/createLink", self._create_link)
         self._route("GET", share + "/?", self._shared_item)
         self._route("GET", share + "/content", self._shared_content)
+        self._route("POST", r"/v1\.0/\$batch", self._batch)
+        self.batches: RecordLog[int] = RecordLog("batch size")
 
     def _route(self, method: str, pattern: str, handler: Handler) -> None:
         compiled = re.compile(f"^{pattern}$", re.IGNORECASE | re.DOTALL)
@@ -419,6 +422,36 @@ class FakeGraph(FakeServer):
         self._require_files(grant, item, write=write)
         self.sharing.check_access(grant.account, item, write=write)
         return item
+
+    async def _batch(
+        self, request: Request, grant: AccessTokenGrant, _: dict[str, str]
+    ) -> Response:
+        body = await run_batch(request, self._run_sub_request)
+        self.batches.append(len(body["responses"]))
+        return JSONResponse(body)
+
+    async def _run_sub_request(
+        self, method: str, raw_path: str, query: str, headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], Any]:
+        """Run one request of a batch through the same routes as a direct request."""
+        scope = {
+            "type": "http",
+            "method": method,
+            "path": decode_path(raw_path),
+            "raw_path": raw_path.encode("latin-1"),
+            "query_string": query.encode("latin-1"),
+            "headers": [(name.encode(), value.encode()) for name, value in headers.items()],
+        }
+        sub_request = Request(scope)
+        try:
+            handler, params = self._match(method, decode_path(raw_path))
+            grant = self._authenticate(sub_request)
+            response = await handler(sub_request, grant, params)
+        except GraphError as error:
+            body = error_body(error.code, error.message, str(uuid.uuid4()), str(uuid.uuid4()))
+            return error.status, dict(error.headers), body
+        content = bytes(response.body) if response.body else b""
+        return response.status_code, {}, json.loads(content) if content else None
 
     async def _me(self, request: Request, grant: AccessTokenGrant, _: dict[str, str]) -> Response:
         self._require(grant, USER_READ)
