@@ -13,8 +13,10 @@
     │   ├── DownloadTooLarge      the content ran past FETCH_MAX_BYTES while streaming
     │   └── GraphUnavailable      5xx, timeouts and broken responses
     ├── FileTooLarge              over FETCH_MAX_BYTES; nothing was downloaded
-    └── SlackDeliveryError        Slack refused a message or upload
-        └── NotInChannel          the bot is not a member of the channel
+    └── SlackDeliveryError        Slack rejected a message or upload
+        ├── NotInChannel          the bot is not a member of the channel
+        ├── ChannelArchived       the channel is archived
+        └── SlackTokenInvalid     the bot token was revoked or the app uninstalled
 
 Each error's `user_message` is mrkdwn for Slack; `str(error)` is the log detail and never
 contains a token.
@@ -146,3 +148,15 @@ class NotInChannel(SlackDeliveryError):
     @property
     def user_message(self) -> str:
         return messages.NOT_IN_CHANNEL
+
+
+class ChannelArchived(SlackDeliveryError):
+    @property
+    def user_message(self) -> str:
+        return messages.CHANNEL_ARCHIVED
+
+
+class SlackTokenInvalid(SlackDeliveryError):
+    @property
+    def user_message(self) -> str:
+        return messages.SLACK_INSTALL_BROKEN

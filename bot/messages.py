@@ -182,6 +182,11 @@ NOT_IN_CHANNEL = (
     "I'm not a member of this channel, so I can't post here. Invite me with "
     "`/invite @OneDrive` and try again."
 )
+CHANNEL_ARCHIVED = "This channel is archived, so nothing can be posted in it."
+SLACK_INSTALL_BROKEN = (
+    "The app's Slack token no longer works, so it cannot post here. Ask a Slack admin to "
+    "reinstall OneDrive for Slack."
+)
 UNEXPECTED_ERROR = "Sorry, something went wrong on our side. Error id: `{error_id}`."
 
 

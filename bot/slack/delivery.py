@@ -14,14 +14,17 @@ import httpx
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import NotInChannel, SlackDeliveryError
+from bot.errors import ChannelArchived, NotInChannel, SlackDeliveryError, SlackTokenInvalid
 
 log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 256 * 1024
 
 # Errors that mean the bot cannot post into the channel, though response_url may still work.
-CANNOT_POST_HERE = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+# Slack answers channel_not_found for a private channel the bot is not a member of.
+CANNOT_POST_HERE = frozenset({"not_in_channel", "channel_not_found"})
+# Errors that mean the bot token itself no longer works.
+TOKEN_DEAD = frozenset({"invalid_auth", "not_authed", "token_revoked", "account_inactive"})
 
 
 class SlackDelivery:
@@ -123,4 +126,8 @@ def _translate(exc: SlackApiError) -> SlackDeliveryError:
     log.warning("Slack API call failed: %s", error)
     if error in CANNOT_POST_HERE:
         return NotInChannel(error)
+    if error == "is_archived":
+        return ChannelArchived(error)
+    if error in TOKEN_DEAD:
+        return SlackTokenInvalid(error)
     return SlackDeliveryError(error)

@@ -17,6 +17,7 @@ from tests.e2e.people import CHANNEL, App, People, all_text
 from tests.e2e.slack_requests import SlackUserAgent, signature_headers
 from tests.fakes import FakeGraph, FakeIdentityPlatform, FakeSlack
 from tests.fakes.accounts import work_account
+from tests.fakes.faults import RESET
 
 
 def _event_body(event: dict, team_id: str) -> bytes:
@@ -291,3 +292,32 @@ def test_odd_account_name_is_stored_clean(people: People, app: App) -> None:
         stored = connection.execute(query, {"user": adele.user_id}).scalar_one()
     assert "\x00" not in stored
     assert len(stored) == 512
+
+
+def test_reset_connection_is_retried(people: People, graph: FakeGraph) -> None:
+    adele = people.new()
+    graph.add_item(adele.account, "Resilient.txt", content=b"r")
+    adele.connect()
+    graph.fail_next(1, RESET, body="", headers={}, path_pattern=r"/search\(")
+    assert "Resilient.txt" in all_text(adele.ask("search Resilient"))
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        ("is_archived", "archived"),
+        ("channel_not_found", "/invite"),
+        ("token_revoked", "reinstall"),
+        ("invalid_auth", "reinstall"),
+    ],
+)
+def test_slack_upload_errors_explained(
+    people: People, graph: FakeGraph, slack: FakeSlack, error: str, expected: str
+) -> None:
+    adele = people.new()
+    graph.add_item(adele.account, f"Upload {error}.txt", content=b"u")
+    adele.connect()
+    slack.fail_next("files.completeUploadExternal", error=error)
+    _, response_url = adele.command(f"fetch Upload {error}.txt")
+    reply = adele.reply(response_url, lambda m: "Fetching" not in (m.text or ""))
+    assert expected in all_text(reply)

@@ -13,12 +13,27 @@ from starlette.responses import Response
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 
+RESET = 0
+
+
+class _BrokenResponse(Response):
+    """Sends the start of a response, then fails, so the server drops the connection."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"100")]}
+        )
+        await send({"type": "http.response.body", "body": b"{", "more_body": True})
+        raise ConnectionResetError("the fake dropped the connection on purpose")
+
+
 @dataclass
 class CannedResponse:
     """A response to send verbatim.
 
     A dict or list body is sent as JSON, a str body as UTF-8 text, bytes as they are,
-    and None as an empty body.
+    and None as an empty body. Status ``RESET`` breaks the connection after the status
+    line, as a proxy or a load balancer that drops it does.
     ``delay_seconds`` is slept before the response is sent.
     """
 
@@ -28,6 +43,8 @@ class CannedResponse:
     delay_seconds: float = 0.0
 
     def to_response(self, extra_headers: dict[str, str] | None = None) -> Response:
+        if self.status == RESET:
+            return _BrokenResponse()
         headers = dict(extra_headers or {})
         headers.update(self.headers)
         has_content_type = any(name.lower() == "content-type" for name in headers)
