@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json
+import socket
 import time
+from collections.abc import Iterator
 from urllib.parse import parse_qs, urlencode
 
 import pytest
@@ -321,3 +324,41 @@ def test_slack_upload_errors_explained(
     _, response_url = adele.command(f"fetch Upload {error}.txt")
     reply = adele.reply(response_url, lambda m: "Fetching" not in (m.text or ""))
     assert expected in all_text(reply)
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A loopback port whose listen queue is full, so new connections time out."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    for _ in range(3):
+        filler = socket.socket()
+        filler.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            filler.connect(("127.0.0.1", port))
+        fillers.append(filler)
+    yield port
+    for filler in fillers:
+        filler.close()
+    listener.close()
+
+
+def test_graph_connect_timeout_gives_up(
+    people: People, another_app: callable, app: App, silent_port: int
+) -> None:
+    adele = people.new()
+    adele.connect()
+    unreachable = another_app(
+        GRAPH_API_URL=f"https://127.0.0.1:{silent_port}/v1.0", HTTP_TIMEOUT_SECONDS="1"
+    )
+    adele.agent = SlackUserAgent(
+        unreachable.url, app.signing_secret, team_id=adele.agent.team_id, user_id=adele.user_id
+    )
+    started = time.monotonic()
+    reply = adele.reply(adele.command("search anything")[1], timeout=40)
+    assert "not answering" in all_text(reply)
+    assert time.monotonic() - started < 30
+    assert unreachable.log().count("ConnectTimeout (attempt") >= 2
