@@ -7,7 +7,7 @@ import email.utils
 import json
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from urllib.parse import parse_qs, urlencode
 
 import pytest
@@ -79,7 +79,7 @@ def test_graph_read_timeout_is_retried(people: People, graph: FakeGraph) -> None
     adele = people.new()
     graph.add_item(adele.account, "Slowpoke.txt", content=b"s")
     adele.connect()
-    # the app gives Graph 3 seconds a request; this answer would come after 5
+    # the app gives Graph 3 seconds a request; this response would come after 5
     graph.fail_next(1, 500, delay_seconds=5, path_pattern=r"/search\(")
     assert "Slowpoke.txt" in all_text(adele.ask("search Slowpoke"))
 
@@ -184,7 +184,9 @@ def test_malformed_bodies_do_nothing(people: People, slack: FakeSlack) -> None:
     assert [c.method for c in slack.calls.snapshot()[calls_before:]] in ([], ["auth.test"])
 
 
-def test_tenant_outside_allow_list(people: People, another_app: callable, app: App) -> None:
+def test_tenant_outside_allow_list(
+    people: People, another_app: Callable[..., AppProcess], app: App
+) -> None:
     adele = people.new()
     strict: AppProcess = another_app(ALLOWED_TENANTS="00000000-1111-2222-3333-444444444444")
     agent = SlackUserAgent(
@@ -198,7 +200,7 @@ def test_tenant_outside_allow_list(people: People, another_app: callable, app: A
 
 
 def test_allow_list_applies_to_stored_connections(
-    people: People, another_app: callable, app: App
+    people: People, another_app: Callable[..., AppProcess], app: App
 ) -> None:
     adele = people.new()
     adele.connect()
@@ -212,7 +214,7 @@ def test_allow_list_applies_to_stored_connections(
 
 
 def test_wrong_key_keeps_connections(
-    people: People, another_app: callable, app: App, identity: FakeIdentityPlatform
+    people: People, another_app: Callable[..., AppProcess], app: App, identity: FakeIdentityPlatform
 ) -> None:
     adele = people.new()
     adele.connect()
@@ -347,7 +349,7 @@ def silent_port() -> Iterator[int]:
 
 
 def test_graph_connect_timeout_gives_up(
-    people: People, another_app: callable, app: App, silent_port: int
+    people: People, another_app: Callable[..., AppProcess], app: App, silent_port: int
 ) -> None:
     adele = people.new()
     adele.connect()
