@@ -7,6 +7,7 @@ import pytest
 from tests.e2e.conftest import FETCH_MAX_BYTES
 from tests.e2e.people import CHANNEL, App, People, all_text, button_values
 from tests.fakes import FakeGraph, FakeIdentityPlatform, FakeSlack
+from tests.fakes.faults import RESET
 from tests.fakes.payloads import load_payload
 
 
@@ -205,8 +206,9 @@ def test_dead_sign_in_is_removed(
         (429, {}, {}, 0.0),
         (200, {}, {}, 0.0),
         (200, [], {}, 0.0),
+        (RESET, "", {}, 0.0),
     ],
-    ids=["429", "500", "not-json", "timeout", "429-empty", "200-empty", "200-list"],
+    ids=["429", "500", "not-json", "timeout", "429-empty", "200-empty", "200-list", "reset"],
 )
 def test_passing_token_fault_keeps_connection(
     people: People,
