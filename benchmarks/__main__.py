@@ -121,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     missed = [target.text for section in sections for target in section.targets if not target.met]
     for title in failed:
         log.error("not measured: %s", title)
+    for section in sections:
+        if section.skipped:
+            log.warning("skipped %s: %s", section.title, section.skipped)
     if plan.quick:
         return 1 if failed else 0
     for text in missed:

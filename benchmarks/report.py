@@ -38,8 +38,9 @@ def _status(target: Target, quick: bool) -> str:
 def _summary(sections: list[Section], quick: bool) -> list[str]:
     lines = ["| measurement | target | measured | status |", "| --- | --- | --- | --- |"]
     for section in sections:
-        if section.error:
-            lines.append(f"| {section.title} | - | not measured: {_cell(section.error)} | - |")
+        if section.error or section.skipped:
+            reason = _cell(section.error or section.skipped)
+            lines.append(f"| {section.title} | - | not measured: {reason} | - |")
         for target in section.targets:
             lines.append(
                 f"| {section.title} | {_cell(target.text)} | {_cell(target.measured)}"
@@ -50,8 +51,8 @@ def _summary(sections: list[Section], quick: bool) -> list[str]:
 
 def _section(section: Section, quick: bool) -> list[str]:
     lines = [f"## {section.title}", "", section.method, ""]
-    if section.error:
-        lines += [f"Not measured: {section.error}", ""]
+    if section.error or section.skipped:
+        lines += [f"Not measured: {section.error or section.skipped}", ""]
     if section.figures:
         lines += ["| figure | value | baseline | ratio |", "| --- | --- | --- | --- |"]
         for figure in section.figures:

@@ -28,7 +28,10 @@ class Target:
 
 @dataclass
 class Section:
-    """The report of one measurement. `error` is set when the measurement could not run."""
+    """The report of one measurement.
+
+    `error` is set when the measurement failed, `skipped` when it could not run here.
+    """
 
     title: str
     method: str
@@ -36,3 +39,4 @@ class Section:
     targets: list[Target] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     error: str = ""
+    skipped: str = ""

@@ -136,7 +136,7 @@ def measure(bench: Bench) -> Section:
         ),
     )
     if not bench.postgres:
-        section.error = "PostgreSQL is not reachable, and two processes need a shared database."
+        section.skipped = "PostgreSQL is not reachable, and two processes need a shared database."
         return section
 
     one_process: list[float] = []

@@ -39,7 +39,11 @@ BOOKKEEPING_KEYS = ("BEGIN", "COMMIT", "CHECKOUT")
 
 def statements(counts: Counter[str]) -> int:
     """Return the number of SQL statements the app executed."""
-    return sum(value for key, value in counts.items() if key not in BOOKKEEPING_KEYS)
+    return sum(
+        value
+        for key, value in counts.items()
+        if key not in BOOKKEEPING_KEYS and not key.endswith("(autocommit, not sent)")
+    )
 
 
 def postgres_round_trips(counts: Counter[str]) -> int:
