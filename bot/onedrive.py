@@ -26,10 +26,14 @@ PICKER_CHOICES = 5
 
 @dataclass(frozen=True)
 class Resolution:
-    """The target of a file name or link: one item, several candidates, or nothing."""
+    """The target of a file name or link: one item, several candidates, or nothing.
+
+    `token` is the access token used, for the next call of the same command.
+    """
 
     item: DriveItem | None = None
     candidates: list[DriveItem] = field(default_factory=list)
+    token: AccessToken | None = None
 
 
 @dataclass(frozen=True)
@@ -121,24 +125,27 @@ class OneDrive:
         """Find the item a person means by a sharing link or by (part of) its name."""
         token = await self._tokens.get_access_token(owner)
         if looks_like_link(target):
-            return Resolution(item=await self._graph.get_shared_item(token.token, target))
+            item = await self._graph.get_shared_item(token.token, target)
+            return Resolution(item=item, token=token)
 
         page = await self._graph.search(token.token, target, top=SEARCH_RESULTS)
         exact = [item for item in page.items if item.name.casefold() == target.casefold()]
         if len(exact) == 1:
-            return Resolution(item=exact[0])
+            return Resolution(item=exact[0], token=token)
         if len(page.items) == 1:
-            return Resolution(item=page.items[0])
+            return Resolution(item=page.items[0], token=token)
         candidates = (exact or page.items)[:PICKER_CHOICES]
         return Resolution(candidates=await self._with_folders(owner, token, candidates))
 
-    async def create_sharing_link(self, owner: SlackUser, ref: ItemRef, edit: bool) -> SharingLink:
+    async def create_sharing_link(
+        self, owner: SlackUser, ref: ItemRef, edit: bool, token: AccessToken | None = None
+    ) -> SharingLink:
         """Create a view or edit link with the widest scope the account allows.
 
         Personal OneDrive only makes links for anyone; work and school accounts get links for
         people in their organization.
         """
-        token = await self._tokens.get_access_token(owner)
+        token = token or await self._tokens.get_access_token(owner)
         link_type = "edit" if edit else "view"
         scope = _link_scope(token)
         try:

@@ -71,7 +71,9 @@ def create_app(settings: Settings, engine: Engine) -> Starlette:
     store = Store(engine)
     http = httpx.AsyncClient(
         timeout=httpx.Timeout(30.0, connect=10.0),
-        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        # Keep every pooled connection alive: with fewer keep-alive slots than connections,
+        # httpcore closes and reopens connections under load.
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=100),
         follow_redirects=False,
         # One client serves every person, so it must never carry one person's cookies
         # (from a download host, say) into another person's requests.

@@ -16,10 +16,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot import messages
+from bot.auth.tokens import AccessToken
 from bot.errors import BotError, NotConnected, NotInChannel, ReconnectRequired
 from bot.graph.items import DriveItem, ItemRef
 from bot.logs import log_context, new_error_id
-from bot.onedrive import OneDrive, looks_like_link
+from bot.onedrive import OneDrive, Resolution, looks_like_link
 from bot.slack import blocks
 from bot.slack.commands import Command, parse
 from bot.slack.delivery import SlackDelivery
@@ -196,16 +197,18 @@ class Listeners:
     async def _share(
         self, command: Command, owner: SlackUser, channel_id: str, reply: Reply
     ) -> None:
-        item = await self._resolve(command, owner, reply, blocks.SHARE_ACTION, "share")
-        if item is not None:
-            await self._share_item(owner, item, command.edit, channel_id, reply)
+        found = await self._resolve(command, owner, reply, blocks.SHARE_ACTION, "share")
+        if found is not None and found.item is not None:
+            await self._share_item(
+                owner, found.item, command.edit, channel_id, reply, token=found.token
+            )
 
     async def _fetch(
         self, command: Command, owner: SlackUser, channel_id: str, reply: Reply
     ) -> None:
-        item = await self._resolve(command, owner, reply, blocks.FETCH_ACTION, "upload")
-        if item is not None:
-            await self._fetch_item(owner, item, channel_id, reply)
+        found = await self._resolve(command, owner, reply, blocks.FETCH_ACTION, "upload")
+        if found is not None and found.item is not None:
+            await self._fetch_item(owner, found.item, channel_id, reply)
 
     # shared steps
 
@@ -216,7 +219,7 @@ class Listeners:
         reply: Reply,
         action_id: str,
         verb: str,
-    ) -> DriveItem | None:
+    ) -> Resolution | None:
         """Return the one item the argument names, or reply with a picker or a miss."""
         if not command.argument:
             await reply.send(messages.missing_argument(command.name))
@@ -226,7 +229,7 @@ class Listeners:
             return None
         resolution = await self._onedrive.resolve(owner, command.argument)
         if resolution.item is not None:
-            return resolution.item
+            return resolution
         if not resolution.candidates:
             await reply.send(messages.no_results(command.argument))
             return None
@@ -236,9 +239,15 @@ class Listeners:
         return None
 
     async def _share_item(
-        self, owner: SlackUser, item: DriveItem, edit: bool, channel_id: str, reply: Reply
+        self,
+        owner: SlackUser,
+        item: DriveItem,
+        edit: bool,
+        channel_id: str,
+        reply: Reply,
+        token: AccessToken | None = None,
     ) -> None:
-        link = await self._onedrive.create_sharing_link(owner, item.ref, edit)
+        link = await self._onedrive.create_sharing_link(owner, item.ref, edit, token)
         text = messages.shared_message(owner.user_id, item.name, link.url, edit)
         try:
             await self._delivery.post_message(channel_id, text)

@@ -72,7 +72,9 @@ class ServerThread:
         self.name = name
         self._startup_timeout = startup_timeout
         self._shutdown_timeout = shutdown_timeout
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # With the protocol given, asyncio sets TCP_NODELAY on accepted connections; without
+        # it, Nagle's algorithm holds each response until the client's delayed ACK (~40 ms).
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._socket.bind((LOOPBACK_HOST, 0))
         self.port: int = self._socket.getsockname()[1]
         scheme = "https" if ca is not None else "http"
