@@ -263,7 +263,7 @@ def test_plain_http_download_redirect_refused(people: People, graph: FakeGraph) 
     assert "not answering" in all_text(reply)
 
 
-def test_second_fetch_waits_its_turn(people: People, graph: FakeGraph) -> None:
+def test_second_fetch_waits_its_turn(people: People, graph: FakeGraph, slack: FakeSlack) -> None:
     adele = people.new()
     graph.add_item(adele.account, "Turn.bin", content=b"t" * 1000)
     adele.connect()
@@ -273,6 +273,10 @@ def test_second_fetch_waits_its_turn(people: People, graph: FakeGraph) -> None:
         time.sleep(0.3)
         _, second = adele.command("fetch Turn.bin")
         reply = adele.reply(second, lambda m: "in progress" in (m.text or ""), timeout=20)
+        # let the first fetch finish here, so it cannot take a fault queued by a later test
+        slack.wait_for_sync(
+            lambda u: adele.user_id in (u.initial_comment or ""), kind="uploads", timeout=20
+        )
     finally:
         graph.delay_seconds = 0.0
     assert reply.response_type == "ephemeral"
