@@ -1,4 +1,4 @@
-"""Exceptions for what the person must be told.
+"""Exceptions whose messages the person sees in Slack.
 
     BotError                      every error with a message meant for the person
     ├── NotConnected              no Microsoft account is connected
@@ -28,7 +28,7 @@ from bot import messages
 
 
 class BotError(Exception):
-    """An error the person is told about in plain words."""
+    """An error with a plain-words message for the person."""
 
     @property
     def user_message(self) -> str:
@@ -112,7 +112,7 @@ class LinkScopeBlocked(GraphError):
 
 
 class DownloadTooLarge(GraphError):
-    """The content was larger than the limit, though the item's size said otherwise."""
+    """The content exceeded the limit, though the item's reported size was below it."""
 
 
 class GraphUnavailable(GraphError):

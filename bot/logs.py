@@ -83,14 +83,6 @@ def log_context(**ids: str | None) -> Iterator[None]:
         _context.reset(token)
 
 
-def current_context() -> dict[str, str]:
-    return dict(_context.get() or {})
-
-
 def new_error_id() -> str:
     """A short id shown to the person and written to the log next to the traceback."""
     return "E" + secrets.token_hex(4).upper()
-
-
-def new_request_id() -> str:
-    return secrets.token_hex(6)

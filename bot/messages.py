@@ -106,10 +106,6 @@ def query_too_long(limit: int) -> str:
 FETCH_IN_PROGRESS = "You already have a fetch in progress. Try again when it has finished."
 
 
-def searching(words: str) -> str:
-    return f"Searching your OneDrive for “{escape(words)}”…"
-
-
 def no_results(words: str) -> str:
     return f"No files in your OneDrive match “{escape(words)}”."
 

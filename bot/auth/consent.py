@@ -79,7 +79,7 @@ class ConsentService:
         return f"{self._public_url}{CONSENT_PATH}{link_id}"
 
     async def check_link(self, link_id: str, browser_key: str | None) -> ConsentResult:
-        """Look a link up without changing anything, for the page that asks to continue."""
+        """Look a link up without changing anything, for the page with the Continue button."""
         request = await self._store.get_consent_request(digest(link_id))
         problem = _check(request, browser_key)
         if problem is not None:
@@ -128,7 +128,7 @@ class ConsentService:
             return ConsentResult(Outcome.USED)
 
         if "error" in params:
-            log.info("person declined or Microsoft refused sign-in: %s", params["error"][:64])
+            log.info("sign-in was declined or failed at Microsoft: %s", params["error"][:64])
             return ConsentResult(Outcome.DECLINED, owner)
 
         result, cache = await self._msal.redeem_auth_code(flow, params)

@@ -39,7 +39,7 @@ MAX_ATTEMPTS = 4
 MAX_BATCH_REQUESTS = 20
 CHUNK_SIZE = 256 * 1024
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-# The longest a fetch may spend downloading; Slack's response_url lasts 30 minutes.
+# The maximum time a fetch may spend downloading. Slack's response_url lasts 30 minutes.
 DOWNLOAD_TIME_LIMIT = 600.0
 
 

@@ -14,7 +14,7 @@ MAX_ENTRIES = 20_000
 
 
 class FolderPathCache:
-    """Folder paths keyed by person, so one person's lookups never answer another's."""
+    """Folder paths keyed by person, so one person's lookups never serve another's."""
 
     def __init__(
         self, ttl: float = FOLDER_PATH_TTL_SECONDS, max_entries: int = MAX_ENTRIES

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 CHUNK_SIZE = 256 * 1024
 
 # Errors that mean the bot cannot post into the channel, though response_url may still work.
-# Slack answers channel_not_found for a private channel the bot is not a member of.
+# Slack returns channel_not_found for a private channel the bot is not a member of.
 CANNOT_POST_HERE = frozenset({"not_in_channel", "channel_not_found"})
 # Errors that mean the bot token itself no longer works.
 TOKEN_DEAD = frozenset({"invalid_auth", "not_authed", "token_revoked", "account_inactive"})

@@ -1,6 +1,6 @@
 """Listeners for the `/onedrive` command and the buttons in the app's replies.
 
-Each listener acks at once, then does the Graph work and answers through `response_url`
+Each listener acks at once, then does the Graph work and replies through `response_url`
 (`respond`) or the Web API. A button always acts for the person who clicked it, with that
 person's own connection.
 """
@@ -294,7 +294,7 @@ class Listeners:
     async def _guard(
         self, owner: SlackUser, reply: Reply, work: Callable[[], Awaitable[None]]
     ) -> None:
-        """Run a listener's work and turn every failure into an answer the person can use."""
+        """Run a listener's work and turn every failure into a reply the person can act on."""
         task = asyncio.current_task()
         if task is not None:
             self._in_flight.add(task)
@@ -332,7 +332,7 @@ class Reply:
         self._user_id = user_id
 
     async def send(self, text: str, reply_blocks: list[dict[str, Any]] | None = None) -> None:
-        """Answer only the person who asked, as a new ephemeral message."""
+        """Reply only to the person who asked, as a new ephemeral message."""
         if await self._post(text, reply_blocks, "ephemeral"):
             return
         try:

@@ -40,7 +40,7 @@ class Connection(SQLModel, table=True):
 class ConsentRequest(SQLModel, table=True):
     """A personal consent link and, once opened, its pending MSAL auth code flow.
 
-    `id` and `state_digest` are SHA-256 digests, so the database never holds a usable link.
+    `id` and `state_digest` are SHA-256 digests, so the database never contains a usable link.
     """
 
     __tablename__ = "consent_request"

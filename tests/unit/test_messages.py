@@ -40,7 +40,6 @@ def test_messages_never_carry_user_controls(text: str) -> None:
     rendered = [
         messages.unknown_command(text),
         messages.no_results(text),
-        messages.searching(text),
         messages.search_header(text, 3, True),
         messages.pick_one(text, "share"),
         messages.status_connected(text, datetime(2026, 1, 1, tzinfo=UTC)),
